@@ -1,0 +1,235 @@
+/**
+ * The SCTP transport interface: one interface, two backends (kernel SCTP through libc/libsctp,
+ * and the userland stack usrsctp). Everything above it (registrar, pool elements, pool users)
+ * sees only these types.
+ *
+ * @module
+ */
+
+/** Which SCTP implementation carries an endpoint. */
+export type SctpBackendName = "kernel" | "usrsctp";
+
+/** How usrsctp reaches its peers: raw IP (root; interoperates with kernel SCTP) or UDP (RFC 6951). */
+export type UsrsctpMode = "raw" | "udp";
+
+/** What an endpoint was asked to use: a backend, or "auto" (kernel if it has SCTP, else usrsctp). */
+export type SctpBackendChoice = "auto" | "kernel" | "usrsctp" | "usrsctp-raw" | "usrsctp-udp";
+
+/** SCTP protocol parameters of an endpoint's associations (all optional; 0 or absent = default). */
+export interface SctpTuning {
+  /** Initial retransmission timeout in ms. */
+  rtoInitial?: number;
+  /** Minimum retransmission timeout in ms. */
+  rtoMin?: number;
+  /** Maximum retransmission timeout in ms. */
+  rtoMax?: number;
+  /** Retransmissions of an association before it is declared lost. */
+  associationMaxRetransmissions?: number;
+  /** Retransmissions on one path before the path is declared unreachable. */
+  pathMaxRetransmissions?: number;
+  /** Heartbeat interval in ms (0 = backend default). */
+  heartbeatInterval?: number;
+  /** Outbound streams requested in the INIT. */
+  outboundStreams?: number;
+  /** Inbound streams accepted. */
+  inboundStreams?: number;
+}
+
+/** Options of {@linkcode SctpTransport.open}. */
+export interface SctpEndpointOptions extends SctpTuning {
+  /** Local addresses to bind (several = multi-homed). Empty or absent: all local addresses. */
+  addresses?: string[];
+  /** Local port; 0 or absent: an ephemeral port. */
+  port?: number;
+  /** Accept incoming associations. */
+  listen?: boolean;
+  /** Close idle associations after this many seconds (SCTP autoclose); 0 = never. */
+  autoClose?: number;
+  /**
+   * Socket style. "one-to-many" (SOCK_SEQPACKET, default) carries many associations told apart
+   * by id; "one-to-one" (SOCK_STREAM) carries exactly one.
+   */
+  style?: "one-to-many" | "one-to-one";
+}
+
+/** Options of {@linkcode SctpEndpoint.send}. */
+export interface SctpSendOptions {
+  /** Stream id (default 0). */
+  stream?: number;
+  /** Payload protocol identifier (default 0). */
+  ppid?: number;
+  /** Deliver unordered. */
+  unordered?: boolean;
+  /** Shut the association down gracefully after this message (SCTP_EOF). */
+  eof?: boolean;
+}
+
+/** A message received on an association. */
+export interface SctpMessageEvent {
+  type: "message";
+  assocId: number;
+  stream: number;
+  ppid: number;
+  /**
+   * The payload. A view into the endpoint's receive buffer: valid only during the event
+   * callback; copy it (`data.slice()`) to keep it.
+   */
+  data: Uint8Array;
+}
+
+/** An association came up (outgoing or incoming). */
+export interface SctpUpEvent {
+  type: "up";
+  assocId: number;
+  /** Peer addresses at the time it came up. */
+  peerAddresses: string[];
+  peerPort: number;
+  inboundStreams: number;
+  outboundStreams: number;
+}
+
+/** Association state changes that end or reset an association. */
+export interface SctpAssociationEvent {
+  /**
+   * - `lost`: communication lost (timeouts or ABORT from the peer).
+   * - `restart`: the peer restarted (same addresses, new association state).
+   * - `shutdown`: the peer started a graceful shutdown.
+   * - `closed`: shutdown complete.
+   * - `cantStart`: an association we tried to set up never came up.
+   */
+  type: "lost" | "restart" | "shutdown" | "closed" | "cantStart";
+  assocId: number;
+}
+
+/** A path (peer address) of an association changed state. */
+export interface SctpPeerAddressEvent {
+  type: "peerAddressChange";
+  assocId: number;
+  address: string;
+  state: "available" | "unreachable" | "removed" | "added" | "primary" | "confirmed";
+}
+
+/** A message could not be delivered (association failed before it was acknowledged). */
+export interface SctpSendFailedEvent {
+  type: "sendFailed";
+  assocId: number;
+  ppid: number;
+  stream: number;
+}
+
+/** Everything an endpoint reports. */
+export type SctpEvent =
+  | SctpMessageEvent
+  | SctpUpEvent
+  | SctpAssociationEvent
+  | SctpPeerAddressEvent
+  | SctpSendFailedEvent;
+
+/** Status of one association. */
+export interface SctpAssociationStatus {
+  assocId: number;
+  /** Peer addresses (all paths). */
+  peerAddresses: string[];
+  peerPort: number;
+  /** Primary path address. */
+  primaryAddress: string;
+  /** Smoothed round-trip time of the primary path in ms (the DPF policies use SRTT/2). */
+  srtt: number;
+  inboundStreams: number;
+  outboundStreams: number;
+}
+
+/**
+ * One SCTP socket. Events arrive through the `onEvent` callback given to
+ * {@linkcode SctpTransport.open}, called on the JavaScript thread from Deno's event loop.
+ */
+export interface SctpEndpoint {
+  /** Backend that carries this endpoint. */
+  readonly backend: SctpBackendName;
+  /** Bound local port. */
+  readonly localPort: number;
+  /** Bound local addresses (wildcard binds list the usable interface addresses). */
+  localAddresses(): string[];
+  /**
+   * Sets up an association to a (multi-homed) peer; resolves with its id when it is up.
+   * Rejects with {@linkcode SctpError} when it cannot be set up or `timeout` ms pass.
+   */
+  connect(addresses: string[], port: number, options?: { timeout?: number }): Promise<number>;
+  /**
+   * Sends one message. Never blocks: when the socket buffer is full the message is queued and
+   * sent in order. Throws {@linkcode SctpError} for an unknown or closed association.
+   */
+  send(assocId: number, data: Uint8Array, options?: SctpSendOptions): void;
+  /**
+   * Sends to a peer by address, setting up an association implicitly when there is none
+   * (one-to-many only). Resolves with the association id.
+   */
+  sendTo(
+    addresses: string[],
+    port: number,
+    data: Uint8Array,
+    options?: SctpSendOptions,
+  ): Promise<number>;
+  /** Starts a graceful shutdown of one association. */
+  shutdown(assocId: number): void;
+  /** Aborts one association. */
+  abort(assocId: number): void;
+  /** Status of one association, or `undefined` when it is unknown. */
+  status(assocId: number): SctpAssociationStatus | undefined;
+  /** Ids of the associations that are up. */
+  associations(): number[];
+  /**
+   * Closes the socket: graceful shutdown of every association (or ABORT with `abort: true`),
+   * then releases everything. Afterwards no events arrive.
+   */
+  close(options?: { abort?: boolean }): Promise<void>;
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A backend: opens endpoints. */
+export interface SctpTransport {
+  /** Backend name. */
+  readonly name: SctpBackendName;
+  /** usrsctp only: raw IP or UDP encapsulation. */
+  readonly mode?: UsrsctpMode;
+  /** Human-readable description for the log, e.g. "usrsctp (raw IP)". */
+  readonly description: string;
+  /** Opens an endpoint. */
+  open(options: SctpEndpointOptions, onEvent: (event: SctpEvent) => void): Promise<SctpEndpoint>;
+}
+
+/** Error codes of {@linkcode SctpError}. */
+export type SctpErrorCode =
+  | "unsupported" // this backend cannot run here (no kernel SCTP, library missing, ...)
+  | "connect-failed"
+  | "timeout"
+  | "no-association"
+  | "closed"
+  | "address-in-use"
+  | "invalid-argument"
+  | "system"; // any other errno; see `errno`
+
+/** An SCTP operation failed. */
+export class SctpError extends Error {
+  /** What went wrong. */
+  readonly code: SctpErrorCode;
+  /** The C errno, when a system call failed. */
+  readonly errno?: number;
+
+  /**
+   * @param code What went wrong.
+   * @param message Details.
+   * @param options `errno` and `cause`.
+   */
+  constructor(
+    code: SctpErrorCode,
+    message: string,
+    options: { errno?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "SctpError";
+    this.code = code;
+    this.errno = options.errno;
+  }
+}
