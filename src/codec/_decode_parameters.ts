@@ -14,7 +14,7 @@ import type {
   TransportParameter,
   TransportProtocol,
 } from "./types.ts";
-import { AddressScope, addressScope, formatIpAddress } from "../net/ip_address.ts";
+import { AddressScope, addressScopeAt, formatIpAddress } from "../net/ip_address.ts";
 
 /** Options that change how addresses are filtered while decoding. */
 export interface DecodeOptions {
@@ -108,20 +108,16 @@ function readAddress(
   if (length < 4 || start + length > end) return undefined;
   const pure = type & 0x3fff;
   const valueLength = length - 4;
-  let text: string | null = null;
-  if (pure === ParameterType.IPv4Address && valueLength >= 4) {
-    text = formatIpAddress(r.bytes, start + 4, 4);
-  } else if (pure === ParameterType.IPv6Address && valueLength >= 16) {
-    text = formatIpAddress(r.bytes, start + 4, 16);
-  } else if ((type & 0x8000) === 0) {
-    return undefined;
-  }
+  let size = 0;
+  if (pure === ParameterType.IPv4Address && valueLength >= 4) size = 4;
+  else if (pure === ParameterType.IPv6Address && valueLength >= 16) size = 16;
+  else if ((type & 0x8000) === 0) return undefined;
   r.position = Math.min(start + length + ((4 - (length & 3)) & 3), end);
-  if (text === null) return null; // unknown "skip" entry (RSPLIB crashes on it)
-  const scope = addressScope(text);
+  if (size === 0) return null; // unknown "skip" entry (RSPLIB crashes on it)
+  const scope = addressScopeAt(r.bytes, start + 4, size);
   const usable = scope > AddressScope.LinkLocal ||
     (options.loopback === true && scope === AddressScope.Loopback);
-  return usable ? text : null;
+  return usable ? formatIpAddress(r.bytes, start + 4, size) : null;
 }
 
 const TRANSPORT_PROTOCOLS: ReadonlyMap<number, TransportProtocol> = new Map([
@@ -147,7 +143,8 @@ export function readTransport(r: MessageReader, options: DecodeOptions): Transpo
     if (addresses.length >= Limits.MAX_TRANSPORT_ADDRESSES) {
       r.fail(ErrorCause.InvalidValue, "more than 64 transport addresses");
     }
-    if (protocol !== "sctp" && addresses.length > 1) {
+    // RSPLIB only fails at a third address here (off by one); one is the rule.
+    if (protocol !== "sctp" && addresses.length > 0) {
       r.fail(ErrorCause.InvalidValue, "several addresses for a single-homed transport");
     }
     const address = readAddress(r, end, options);

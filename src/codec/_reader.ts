@@ -16,10 +16,13 @@ const CAUSES_WITH_PARAMETER: ReadonlySet<number> = new Set([
   ErrorCause.InvalidValue,
 ]);
 
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+
 /** Reads one message; reused between messages (decoding is synchronous). */
 export class MessageReader {
-  #bytes: Uint8Array = new Uint8Array(0);
-  #view: DataView = new DataView(new ArrayBuffer(0));
+  #bytes: Uint8Array = EMPTY;
+  #view: DataView = EMPTY_VIEW;
   #pos = 0;
   #limit = 0;
   /** Start of the innermost TLV being read (RSPLIB's "offending parameter"), or -1. */
@@ -38,7 +41,9 @@ export class MessageReader {
 
   /** Drops the reference to the last input. */
   release(): void {
-    this.reset(new Uint8Array(0), 0);
+    this.#bytes = EMPTY;
+    this.#view = EMPTY_VIEW;
+    this.#limit = 0;
   }
 
   /** Current offset. */

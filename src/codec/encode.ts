@@ -91,7 +91,7 @@ export function encodeMessageInto(message: RSerPoolMessage, w: MessageWriter): v
     case "handleResolution":
       header(AsapType.HandleResolution, 0);
       writePoolHandle(w, message.poolHandle);
-      if (message.items !== undefined && message.items !== 0) {
+      if (message.items !== undefined) {
         const t = w.beginTlv(ParameterType.HandleResolution | ParameterAction.SKIP);
         w.u32(u32(message.items, "items"));
         w.endTlv(t);
@@ -120,9 +120,7 @@ export function encodeMessageInto(message: RSerPoolMessage, w: MessageWriter): v
       header(AsapType.EndpointKeepAlive, message.home ? MessageFlag.HOME : 0);
       w.u32(u32(message.registrarIdentifier, "registrar identifier"));
       writePoolHandle(w, message.poolHandle);
-      if (message.identifier !== undefined && message.identifier !== 0) {
-        writePeIdentifier(w, message.identifier);
-      }
+      if (message.identifier !== undefined) writePeIdentifier(w, message.identifier);
       break;
     case "endpointKeepAliveAck":
       header(AsapType.EndpointKeepAliveAck, 0);

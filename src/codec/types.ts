@@ -107,39 +107,57 @@ export interface OperationError {
 
 /** ASAP Registration: a PE registers (or re-registers) with its home registrar. */
 export interface RegistrationMessage {
+  /** Message kind. */
   type: "registration";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** The pool element. */
   poolElement: PoolElementParameter;
 }
 
 /** ASAP Deregistration. */
 export interface DeregistrationMessage {
+  /** Message kind. */
   type: "deregistration";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier: number;
 }
 
 /** ASAP Registration Response; `reject` with an `error` when the registration failed. */
 export interface RegistrationResponseMessage {
+  /** Message kind. */
   type: "registrationResponse";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier: number;
+  /** Reject flag: the request failed. */
   reject: boolean;
+  /** Operation Error: why it failed. */
   error?: OperationError;
 }
 
 /** ASAP Deregistration Response. */
 export interface DeregistrationResponseMessage {
+  /** Message kind. */
   type: "deregistrationResponse";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier: number;
+  /** Operation Error: why it failed. */
   error?: OperationError;
 }
 
 /** ASAP Handle Resolution; `items` is RSPLIB's Handle Resolution option (0xffffffff = all). */
 export interface HandleResolutionMessage {
+  /** Message kind. */
   type: "handleResolution";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** Handle Resolution option: how many PEs the PU wants (0xffffffff = as many as possible). */
   items?: number;
 }
 
@@ -148,11 +166,17 @@ export interface HandleResolutionMessage {
  * (0x9 for an unknown pool).
  */
 export interface HandleResolutionResponseMessage {
+  /** Message kind. */
   type: "handleResolutionResponse";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** Reject flag: the request failed. */
   reject?: boolean;
+  /** Operation Error: why it failed. */
   error?: OperationError;
+  /** Policy parameter (a copy of the first PE's policy). */
   policy?: PoolPolicy;
+  /** Pool elements. */
   poolElements: PoolElementParameter[];
 }
 
@@ -161,24 +185,35 @@ export interface HandleResolutionResponseMessage {
  * extension (absent: the PE acknowledges all its PEs).
  */
 export interface EndpointKeepAliveMessage {
+  /** Message kind. */
   type: "endpointKeepAlive";
+  /** Sending registrar's identifier. */
   registrarIdentifier: number;
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier?: number;
+  /** H flag: the sender is the PE's new home registrar. */
   home: boolean;
 }
 
 /** ASAP Endpoint Keep Alive Ack. */
 export interface EndpointKeepAliveAckMessage {
+  /** Message kind. */
   type: "endpointKeepAliveAck";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier: number;
 }
 
 /** ASAP Endpoint Unreachable: a PU reports a PE it could not reach. */
 export interface EndpointUnreachableMessage {
+  /** Message kind. */
   type: "endpointUnreachable";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** PE identifier. */
   identifier: number;
 }
 
@@ -187,34 +222,47 @@ export interface EndpointUnreachableMessage {
  * port from the UDP datagram. Transports, when present, name the registrar's ASAP endpoint.
  */
 export interface ServerAnnounceMessage {
+  /** Message kind. */
   type: "serverAnnounce";
+  /** Sending registrar's identifier. */
   registrarIdentifier: number;
+  /** Transports of the registrar's ASAP endpoint (RSPLIB sends none). */
   transports?: TransportParameter[];
 }
 
 /** ASAP Cookie: session state from a PE, kept by the PU for a failover. */
 export interface CookieMessage {
+  /** Message kind. */
   type: "cookie";
+  /** Opaque cookie bytes (at least one). */
   cookie: Uint8Array;
 }
 
 /** ASAP Cookie Echo: the newest cookie, sent by the PU to the new PE after a failover. */
 export interface CookieEchoMessage {
+  /** Message kind. */
   type: "cookieEcho";
+  /** Opaque cookie bytes (at least one). */
   cookie: Uint8Array;
 }
 
 /** ASAP Business Card (decoded and encoded; RSPLIB never sends one). */
 export interface BusinessCardMessage {
+  /** Message kind. */
   type: "businessCard";
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** Policy parameter (a copy of the first PE's policy). */
   policy: PoolPolicy;
+  /** Pool elements. */
   poolElements: PoolElementParameter[];
 }
 
 /** ASAP Error. */
 export interface AsapErrorMessage {
+  /** Message kind. */
   type: "asapError";
+  /** Operation Error: why it failed. */
   error: OperationError;
 }
 
@@ -222,26 +270,35 @@ export interface AsapErrorMessage {
 
 /** Sender and receiver registrar ids that start every ENRP message (0 = unknown). */
 export interface EnrpAddressing {
+  /** Identifier of the sending registrar (0 = unknown). */
   senderIdentifier: number;
+  /** Identifier of the receiving registrar (0 = unknown or all). */
   receiverIdentifier: number;
 }
 
 /** ENRP Presence with the sender's 16-bit ownership checksum. */
 export interface PresenceMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "presence";
+  /** Reply Required flag. */
   replyRequired: boolean;
+  /** 16-bit ownership checksum of the sender's PEs (RSPLIB). */
   checksum: number;
+  /** The sender's identifier and ENRP transport. */
   serverInformation: ServerInformation;
 }
 
 /** ENRP Handle Table Request; `ownChildrenOnly` is the W flag. */
 export interface HandleTableRequestMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "handleTableRequest";
+  /** W flag: only PEs owned by the receiver. */
   ownChildrenOnly: boolean;
 }
 
 /** One pool of a Handle Table Response. */
 export interface HandleTablePool {
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
   /** PEs with their registrator transports. */
   poolElements: PoolElementParameter[];
@@ -249,54 +306,75 @@ export interface HandleTablePool {
 
 /** ENRP Handle Table Response. */
 export interface HandleTableResponseMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "handleTableResponse";
+  /** Reject flag: the request failed. */
   reject: boolean;
+  /** More To Send flag: further responses follow. */
   moreToSend: boolean;
+  /** Pools with their PEs. */
   pools: HandleTablePool[];
 }
 
 /** ENRP Handle Update. */
 export interface HandleUpdateMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "handleUpdate";
+  /** Add or delete the PE. */
   action: "add" | "delete";
+  /** Takeover Suggested flag (RSPLIB extension). */
   takeoverSuggested: boolean;
+  /** Pool handle (1 to 32 bytes). */
   poolHandle: PoolHandle;
+  /** The pool element. */
   poolElement: PoolElementParameter;
 }
 
 /** ENRP List Request. */
 export interface ListRequestMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "listRequest";
 }
 
 /** ENRP List Response. */
 export interface ListResponseMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "listResponse";
+  /** Reject flag: the request failed. */
   reject: boolean;
+  /** Known registrars. */
   servers: ServerInformation[];
 }
 
 /** ENRP Init Takeover. */
 export interface InitTakeoverMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "initTakeover";
+  /** Registrar that is taken over. */
   targetIdentifier: number;
 }
 
 /** ENRP Init Takeover Ack. */
 export interface InitTakeoverAckMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "initTakeoverAck";
+  /** Registrar that is taken over. */
   targetIdentifier: number;
 }
 
 /** ENRP Takeover Server. */
 export interface TakeoverServerMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "takeoverServer";
+  /** Registrar that is taken over. */
   targetIdentifier: number;
 }
 
 /** ENRP Error. */
 export interface EnrpErrorMessage extends EnrpAddressing {
+  /** Message kind. */
   type: "enrpError";
+  /** Operation Error: why it failed. */
   error: OperationError;
 }
 

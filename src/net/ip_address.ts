@@ -165,24 +165,28 @@ export function ipv4Of(bytes: Uint8Array): Uint8Array | undefined {
   return bytes[10] === 0xff && bytes[11] === 0xff ? bytes.subarray(12, 16) : undefined;
 }
 
-function scopeOfIPv4(b: Uint8Array): number {
-  if (b[0] === 0 && b[1] === 0 && b[2] === 0 && b[3] === 0) return AddressScope.Unspecified;
+function scopeOfIPv4(b: Uint8Array, o: number): number {
+  const b0 = b[o], b1 = b[o + 1];
+  if (b0 === 0 && b1 === 0 && b[o + 2] === 0 && b[o + 3] === 0) return AddressScope.Unspecified;
   // RSPLIB's test is (a & 0x7f000000) == 0x7f000000, which also catches 255/8.
-  if ((b[0] & 0x7f) === 0x7f) return AddressScope.Loopback;
-  if (b[0] === 10) return AddressScope.SiteLocal;
-  if (b[0] === 172 && b[1] >= 16 && b[1] <= 31) return AddressScope.SiteLocal;
-  if (b[0] === 169 && b[1] === 254) return AddressScope.LinkLocal;
-  if (b[0] === 192 && b[1] === 168) return AddressScope.SiteLocal;
-  if (b[0] >= 224 && b[0] <= 239) return AddressScope.MulticastGlobal;
+  if ((b0 & 0x7f) === 0x7f) return AddressScope.Loopback;
+  if (b0 === 10) return AddressScope.SiteLocal;
+  if (b0 === 172 && b1 >= 16 && b1 <= 31) return AddressScope.SiteLocal;
+  if (b0 === 169 && b1 === 254) return AddressScope.LinkLocal;
+  if (b0 === 192 && b1 === 168) return AddressScope.SiteLocal;
+  if (b0 >= 224 && b0 <= 239) return AddressScope.MulticastGlobal;
   return AddressScope.Global;
 }
 
-function scopeOfIPv6(b: Uint8Array): number {
-  let zero = true;
-  for (let i = 0; i < 15; i++) if (b[i] !== 0) zero = false;
-  if (zero && b[15] === 0) return AddressScope.Unspecified;
-  if (b[0] === 0xff) {
-    switch (b[1] & 0x0f) {
+function scopeOfIPv6(b: Uint8Array, o: number): number {
+  let zero10 = true;
+  for (let i = 0; i < 10; i++) if (b[o + i] !== 0) zero10 = false;
+  if (zero10 && b[o + 10] === 0xff && b[o + 11] === 0xff) return scopeOfIPv4(b, o + 12);
+  let zero = zero10;
+  for (let i = 10; i < 15; i++) if (b[o + i] !== 0) zero = false;
+  if (zero && b[o + 15] === 0) return AddressScope.Unspecified;
+  if (b[o] === 0xff) {
+    switch (b[o + 1] & 0x0f) {
       case 0x1:
         return AddressScope.MulticastNodeLocal;
       case 0x2:
@@ -196,10 +200,22 @@ function scopeOfIPv6(b: Uint8Array): number {
     }
     return AddressScope.Global;
   }
-  if (zero && b[15] === 1) return AddressScope.Loopback;
-  if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return AddressScope.LinkLocal;
-  if (b[0] === 0xfe && (b[1] & 0xc0) === 0xc0) return AddressScope.SiteLocal;
+  if (zero && b[o + 15] === 1) return AddressScope.Loopback;
+  if (b[o] === 0xfe && (b[o + 1] & 0xc0) === 0x80) return AddressScope.LinkLocal;
+  if (b[o] === 0xfe && (b[o + 1] & 0xc0) === 0xc0) return AddressScope.SiteLocal;
   return AddressScope.Global;
+}
+
+/**
+ * RSPLIB's scope of the address stored in `bytes` at `offset` (4 or 16 bytes long).
+ *
+ * @param bytes Buffer holding the address.
+ * @param offset Where it starts.
+ * @param length 4 (IPv4) or 16 (IPv6; IPv4-mapped addresses count as IPv4).
+ * @returns The scope ({@linkcode AddressScope}).
+ */
+export function addressScopeAt(bytes: Uint8Array, offset: number, length: number): number {
+  return length === 4 ? scopeOfIPv4(bytes, offset) : scopeOfIPv6(bytes, offset);
 }
 
 /**
@@ -217,9 +233,10 @@ function scopeOfIPv6(b: Uint8Array): number {
  */
 export function addressScope(address: string | Uint8Array): number {
   const bytes = typeof address === "string" ? parseIpAddress(address) : address;
-  if (bytes === undefined) return AddressScope.Unspecified;
-  const v4 = ipv4Of(bytes);
-  return v4 !== undefined ? scopeOfIPv4(v4) : scopeOfIPv6(bytes);
+  if (bytes === undefined || (bytes.length !== 4 && bytes.length !== 16)) {
+    return AddressScope.Unspecified;
+  }
+  return addressScopeAt(bytes, 0, bytes.length);
 }
 
 /**
