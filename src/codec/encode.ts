@@ -232,6 +232,25 @@ export function encodeMessageInto(message: RSerPoolMessage, w: MessageWriter): v
   w.setU16(start + 2, length);
 }
 
+/**
+ * Encodes one Pool Member Selection Policy parameter (for example as the data of error cause
+ * 0x5, "pooling policy inconsistent", which RFC 5354 wants to carry the offending policy).
+ *
+ * @example
+ * ```ts
+ * import { encodePolicyParameter } from "./encode.ts";
+ * console.log(encodePolicyParameter({ type: "RoundRobin" })); // 8 bytes: 00 08 00 08 00 00 00 01
+ * ```
+ *
+ * @param policy The policy.
+ * @returns The parameter's bytes.
+ */
+export function encodePolicyParameter(policy: PoolPolicy): Uint8Array {
+  const w = new MessageWriter(32);
+  writePolicy(w, policy);
+  return w.toBytes();
+}
+
 function u32(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new RangeError(`Cannot encode ${what} ${value}: not a 32-bit unsigned integer`);

@@ -17,5 +17,5 @@ export * from "./policy_types.ts";
 export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./decode.ts";
-export { encodeMessage } from "./encode.ts";
+export { encodeMessage, encodePolicyParameter } from "./encode.ts";
 export * from "./pool_handle.ts";

@@ -36,11 +36,16 @@ export interface OptionSpec {
 /** A program's option declarations, by name (without dashes). */
 export type OptionSpecs = Record<string, OptionSpec>;
 
+/** The allowed values of a choice option, as a union of string literals. */
+export type ChoiceOf<O> = O extends { choices: readonly (infer C extends string)[] } ? C : string;
+
 /** The parsed value type of one option declaration. */
 export type OptionValue<O> = O extends { kind: "flag" } ? boolean
   : O extends { repeatable: true } ? string[]
   : O extends { kind: "integer" | "number" } ? (O extends { default: number } ? number
       : number | undefined)
+  : O extends { kind: "choice" } ? (O extends { default: string } ? ChoiceOf<O>
+      : ChoiceOf<O> | undefined)
   : O extends { default: string } ? string
   : string | undefined;
 
