@@ -9,7 +9,7 @@ import { WellKnown } from "../codec/constants.ts";
 import type { ParsedOptions } from "../common/options.ts";
 import { AddressScope } from "../net/ip_address.ts";
 import { type AddressPort, parseAddressPort, parseEndpointAddresses } from "../net/address_port.ts";
-import { REGISTRAR_OPTIONS } from "./options.ts";
+import type { REGISTRAR_OPTIONS } from "./options.ts";
 
 /** Where an SCTP endpoint binds: `port` 0 picks RSPLIB's random port 10000-59999. */
 export interface EndpointSetting {

@@ -66,9 +66,13 @@ export interface SctpSendOptions {
 
 /** A message received on an association. */
 export interface SctpMessageEvent {
+  /** Event type. */
   type: "message";
+  /** Association it arrived on. */
   assocId: number;
+  /** Stream id. */
   stream: number;
+  /** Payload protocol identifier. */
   ppid: number;
   /**
    * The payload. A view into the endpoint's receive buffer: valid only during the event
@@ -79,12 +83,17 @@ export interface SctpMessageEvent {
 
 /** An association came up (outgoing or incoming). */
 export interface SctpUpEvent {
+  /** Event type. */
   type: "up";
+  /** The association. */
   assocId: number;
   /** Peer addresses at the time it came up. */
   peerAddresses: string[];
+  /** Peer port. */
   peerPort: number;
+  /** Negotiated inbound streams. */
   inboundStreams: number;
+  /** Negotiated outbound streams. */
   outboundStreams: number;
 }
 
@@ -98,23 +107,45 @@ export interface SctpAssociationEvent {
    * - `cantStart`: an association we tried to set up never came up.
    */
   type: "lost" | "restart" | "shutdown" | "closed" | "cantStart";
+  /** The association. */
   assocId: number;
 }
 
 /** A path (peer address) of an association changed state. */
 export interface SctpPeerAddressEvent {
+  /** Event type. */
   type: "peerAddressChange";
+  /** The association. */
   assocId: number;
+  /** The peer address (path). */
   address: string;
+  /** Its new state. */
   state: "available" | "unreachable" | "removed" | "added" | "primary" | "confirmed";
 }
 
 /** A message could not be delivered (association failed before it was acknowledged). */
 export interface SctpSendFailedEvent {
+  /** Event type. */
   type: "sendFailed";
+  /** The association. */
   assocId: number;
+  /** PPID of the message. */
   ppid: number;
+  /** Stream of the message. */
   stream: number;
+}
+
+/**
+ * A listening one-to-one endpoint accepted an association; `endpoint` carries it. The new
+ * endpoint reports to the listener's handler until {@linkcode SctpEndpoint.setEventHandler} is
+ * called; call it inside this event's callback to receive all of its events (its `up` event
+ * follows this one).
+ */
+export interface SctpAcceptEvent {
+  /** Event type. */
+  type: "accept";
+  /** The new one-to-one endpoint; close it when done. */
+  endpoint: SctpEndpoint;
 }
 
 /** Everything an endpoint reports. */
@@ -123,19 +154,24 @@ export type SctpEvent =
   | SctpUpEvent
   | SctpAssociationEvent
   | SctpPeerAddressEvent
-  | SctpSendFailedEvent;
+  | SctpSendFailedEvent
+  | SctpAcceptEvent;
 
 /** Status of one association. */
 export interface SctpAssociationStatus {
+  /** The association. */
   assocId: number;
   /** Peer addresses (all paths). */
   peerAddresses: string[];
+  /** Peer port. */
   peerPort: number;
   /** Primary path address. */
   primaryAddress: string;
   /** Smoothed round-trip time of the primary path in ms (the DPF policies use SRTT/2). */
   srtt: number;
+  /** Negotiated inbound streams. */
   inboundStreams: number;
+  /** Negotiated outbound streams. */
   outboundStreams: number;
 }
 
@@ -185,6 +221,12 @@ export interface SctpEndpoint {
   close(options?: { abort?: boolean }): Promise<void>;
   /** Same as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
+  /**
+   * Replaces the event callback (used for endpoints delivered by an `accept` event; events
+   * already dispatched are not repeated). Backends that support one-to-one listening
+   * endpoints implement it.
+   */
+  setEventHandler?(onEvent: (event: SctpEvent) => void): void;
 }
 
 /** A backend: opens endpoints. */
@@ -218,6 +260,8 @@ export class SctpError extends Error {
   readonly errno?: number;
 
   /**
+   * Creates the error.
+   *
    * @param code What went wrong.
    * @param message Details.
    * @param options `errno` and `cause`.
