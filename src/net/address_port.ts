@@ -30,9 +30,22 @@ function parsePort(text: string, whole: string): number {
   return Number(text);
 }
 
+/** Options of {@linkcode parseAddressPort}. */
+export interface ParseAddressOptions {
+  /**
+   * Accept a host name (returned as given, for the socket to resolve) like RSPLIB's
+   * `string2address()`, which uses getaddrinfo. Otherwise only IP addresses and `localhost`.
+   *
+   * @default {false}
+   */
+  hostnames?: boolean;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/;
+
 /**
  * Parses `address:port`, `[v6]:port`, `address!port`, a bare IPv4 or IPv6 address, or
- * `localhost`.
+ * `localhost`. A port of 0 means `defaultPort`, as in RSPLIB (e.g. `-peer=addr:0` is 9901).
  *
  * @example
  * ```ts
@@ -43,11 +56,16 @@ function parsePort(text: string, whole: string): number {
  * ```
  *
  * @param text The text.
- * @param defaultPort Port when none is given.
+ * @param defaultPort Port when none (or 0) is given.
+ * @param options Whether host names are accepted.
  * @returns Address and port.
  * @throws {TypeError} When the text is no address.
  */
-export function parseAddressPort(text: string, defaultPort = 0): AddressPort {
+export function parseAddressPort(
+  text: string,
+  defaultPort = 0,
+  options: ParseAddressOptions = {},
+): AddressPort {
   const t = text.trim();
   let host: string, portText: string | undefined;
   if (t.startsWith("[")) {
@@ -61,19 +79,30 @@ export function parseAddressPort(text: string, defaultPort = 0): AddressPort {
       }
       portText = rest.slice(1);
     }
-  } else if (t.includes("!")) {
-    [host, portText] = t.split("!", 2);
   } else {
-    const colons = t.split(":").length - 1;
-    if (colons === 1) [host, portText] = t.split(":");
-    else host = t; // bare IPv4 or IPv6
+    // RSPLIB's string2address(): the last ':' (else '!') separates the port, even after an
+    // IPv6 address ("2001:db8::1:2965" is port 2965). A bare IPv6 address without a port
+    // ("2001:db8::1") is accepted when that split gives no valid address.
+    let sep = t.lastIndexOf(":");
+    if (sep < 0) sep = t.lastIndexOf("!");
+    host = sep >= 0 ? t.slice(0, sep) : t;
+    portText = sep >= 0 ? t.slice(sep + 1) : undefined;
+    if (
+      sep >= 0 && t.includes(":") && normalizeIpAddress(host) === undefined &&
+      normalizeIpAddress(t) !== undefined
+    ) {
+      host = t;
+      portText = undefined;
+    }
   }
   if (host === "localhost") host = "127.0.0.1";
+  const port = portText === undefined ? 0 : parsePort(portText, text);
   const address = normalizeIpAddress(host);
-  if (address === undefined) {
-    throw new TypeError(`Cannot parse address "${text}": "${host}" is not an IP address`);
+  if (address !== undefined) return { address, port: port === 0 ? defaultPort : port };
+  if (options.hostnames && !/^[\d.]+$/.test(host) && HOSTNAME.test(host)) {
+    return { address: host, port: port === 0 ? defaultPort : port };
   }
-  return { address, port: portText === undefined ? defaultPort : parsePort(portText, text) };
+  throw new TypeError(`Cannot parse address "${text}": "${host}" is not an IP address`);
 }
 
 /**

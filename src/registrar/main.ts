@@ -16,6 +16,7 @@ import type { SctpTransport } from "../transport/types.ts";
 import { type RegistrarConfig, registrarConfigFromOptions } from "./config.ts";
 import { REGISTRAR_OPTIONS } from "./options.ts";
 import { Registrar } from "./registrar.ts";
+import { ComponentGroup, componentId, componentLocation, createCspReporter } from "../csp/mod.ts";
 
 type Options = ParsedOptions<typeof REGISTRAR_OPTIONS>;
 
@@ -187,12 +188,26 @@ export async function main(args: string[]): Promise<number> {
         return 1;
       }
       log.note(`Using ${transport.description}; ASAP endpoint ${registrar.describeAsapEndpoint()}`);
+      let reporter;
+      try {
+        reporter = createCspReporter(o, {
+          registrar: true,
+          identifier: componentId(ComponentGroup.Registrar, registrar.identifier),
+          logger: log,
+          status: () => registrarStatus(registrar),
+        });
+      } catch (e) {
+        console.error(`rspregistrar: ${(e as Error).message}`);
+        await registrar.close();
+        return 1;
+      }
       if (!o.quiet && run === 1) console.log(banner(registrar, config, o, transport));
       const timer = runFor > 0
         ? new Promise<string>((r) => setTimeout(() => r("timer"), runFor * 1000))
         : undefined;
       const why = await Promise.race(timer ? [signal.promise, timer] : [signal.promise]);
       if (why === "timer") console.log("Shutdown by timer!");
+      await reporter?.close();
       await registrar.close();
       if (uptime === 0 || stop) break;
       const pause = randomExp(downtime);
@@ -206,6 +221,19 @@ export async function main(args: string[]): Promise<number> {
   }
   if (!o.quiet) console.log("\nTerminated!");
   return 0;
+}
+
+/** RSPLIB's registrar status: "<PEs>[<owned>] PEs in <n> Pool(s), <n> Peer(s)". */
+function registrarStatus(r: Registrar) {
+  const s = r.statistics();
+  const peers = s.peers;
+  return {
+    statusText: `${s.poolElements}[${s.ownedPoolElements}] PEs in ${s.pools} Pool${
+      s.pools === 1 ? "" : "s"
+    }, ${peers} Peer${peers === 1 ? "" : "s"}`,
+    location: componentLocation({ addresses: r.asapAddresses(), port: r.asapPort }),
+    associations: [],
+  };
 }
 
 function describeCause(e: unknown): string {

@@ -95,6 +95,8 @@ export interface RegistrarStatistics {
   ownedPoolElements: number;
   /** SCTP associations on the ASAP endpoint. */
   associations: number;
+  /** Known peer registrars (ENRP; none without it). */
+  peers: number;
   /** Registrations handled (new and re-registrations, successful). */
   registrations: number;
   /** Deregistrations handled. */
@@ -159,7 +161,7 @@ export class Registrar {
   readonly #associations = new Set<number>();
   readonly #stats: Omit<
     RegistrarStatistics,
-    "pools" | "poolElements" | "ownedPoolElements" | "associations"
+    "pools" | "poolElements" | "ownedPoolElements" | "associations" | "peers"
   > = {
     registrations: 0,
     deregistrations: 0,
@@ -242,6 +244,7 @@ export class Registrar {
       poolElements: this.#handlespace.size,
       ownedPoolElements: this.#handlespace.ownedCount,
       associations: this.#associations.size,
+      peers: 0,
       ...this.#stats,
     };
   }

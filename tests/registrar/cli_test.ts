@@ -4,7 +4,13 @@
  * Announces by real multicast inside a test namespace.
  */
 import assert from "node:assert/strict";
-import { decodeMessage, poolHandle } from "../../mod.ts";
+import {
+  ComponentGroup,
+  componentId,
+  decodeComponentStatusReport,
+  decodeMessage,
+  poolHandle,
+} from "../../mod.ts";
 import { canUseRawSockets, usrsctpTransport } from "../../src/transport/usrsctp/mod.ts";
 import { libc } from "../../ffi/libc.ts";
 import { loadUsrsctp } from "../../ffi/usrsctp.ts";
@@ -249,4 +255,35 @@ Deno.test({
       await listener.status();
     }
   },
+});
+
+Deno.test("rspregistrar reports its status by CSP with -cspserver/-cspinterval", async () => {
+  const monitor = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (monitor.addr as Deno.NetAddr).port;
+  const p = registrar([
+    "-asap=127.0.0.1:24106",
+    "-asapannounce=off",
+    "-identifier=0x00c5b001",
+    `-cspserver=127.0.0.1:${port}`,
+    "-cspinterval=300",
+  ]);
+  try {
+    const [data] = await monitor.receive();
+    const report = decodeComponentStatusReport(data);
+    assert.equal(report.senderId, componentId(ComponentGroup.Registrar, 0x00c5b001));
+    assert.equal(report.status, "0[0] PEs in 0 Pools, 0 Peers");
+    assert.equal(report.reportInterval, 300_000);
+    p.child.kill("SIGTERM");
+    for (;;) {
+      const [last] = await monitor.receive();
+      if ((decodeComponentStatusReport(last).flags ?? 0) & 1) break; // final report
+    }
+    assert.equal((await p.status()).code, 0);
+  } finally {
+    monitor.close();
+    try {
+      p.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await p.status();
+  }
 });
