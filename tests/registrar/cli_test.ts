@@ -16,6 +16,7 @@ import { libc } from "../../ffi/libc.ts";
 import { loadUsrsctp } from "../../ffi/usrsctp.ts";
 import { createTestbed, netnsAvailable } from "../_netns.ts";
 import { AsapTestClient } from "./_asap_client.ts";
+import { Program } from "../_process.ts";
 
 libc();
 loadUsrsctp();
@@ -24,50 +25,10 @@ const CLI = new URL("../../cli/rspregistrar.ts", import.meta.url).pathname;
 const LISTENER = new URL("./_announce_listener.ts", import.meta.url).pathname;
 const raw = canUseRawSockets();
 
-/** A running program with its output collected. */
-class Program {
-  readonly child: Deno.ChildProcess;
-  stdout = "";
-  stderr = "";
-  readonly #done: Promise<Deno.CommandStatus>;
-
-  constructor(command: Deno.Command) {
-    this.child = command.spawn();
-    const read = async (s: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
-      for await (const chunk of s.pipeThrough(new TextDecoderStream())) this[into] += chunk;
-    };
-    const reading = Promise.all([
-      read(this.child.stdout, "stdout"),
-      read(this.child.stderr, "stderr"),
-    ]);
-    this.#done = reading.then(() => this.child.status);
-  }
-
-  async waitFor(pattern: RegExp, timeout = 15000): Promise<void> {
-    const end = performance.now() + timeout;
-    while (!pattern.test(this.stdout + this.stderr)) {
-      if (performance.now() > end) {
-        throw new Error(`timeout waiting for ${pattern}; output:\n${this.stdout}\n${this.stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  status(): Promise<Deno.CommandStatus> {
-    return this.#done;
-  }
-}
-
 function registrar(args: string[], env: Record<string, string> = {}): Program {
-  return new Program(
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--quiet", CLI, ...args],
-      env: { RSERPOOL_SCTP: raw ? "usrsctp-raw" : "usrsctp-udp", ...env },
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-    }),
-  );
+  return new Program(Deno.execPath(), ["run", "-A", "--quiet", CLI, ...args], {
+    env: { RSERPOOL_SCTP: raw ? "usrsctp-raw" : "usrsctp-udp", ...env },
+  });
 }
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -216,14 +177,16 @@ Deno.test({
   ignore: !netnsAvailable(),
   fn: async () => {
     await using bed = await createTestbed({ loopbackOnly: true });
-    const listener = new Program(bed.command(1, Deno.execPath(), {
-      args: ["run", "-A", "--quiet", LISTENER, "239.0.0.50", "3863", "3", "8000"],
-      stdout: "piped",
-      stderr: "piped",
-    }));
+    const inHost = (...args: string[]) => ["netns", "exec", bed.host(1).namespace, ...args];
+    const listener = new Program(
+      "ip",
+      inHost(Deno.execPath(), "run", "-A", "--quiet", LISTENER, "239.0.0.50", "3863", "3", "8000"),
+    );
     await listener.waitFor(/ready/);
-    const p = new Program(bed.command(1, Deno.execPath(), {
-      args: [
+    const p = new Program(
+      "ip",
+      inHost(
+        Deno.execPath(),
         "run",
         "-A",
         "--quiet",
@@ -233,11 +196,9 @@ Deno.test({
         "-identifier=0x0abcdef0",
         "-mentordiscoverytimeout=1000",
         "-serverannouncecycle=300",
-      ],
-      env: { RSERPOOL_SCTP: raw ? "usrsctp-raw" : "usrsctp-udp" },
-      stdout: "piped",
-      stderr: "piped",
-    }));
+      ),
+      { env: { RSERPOOL_SCTP: raw ? "usrsctp-raw" : "usrsctp-udp" } },
+    );
     try {
       await listener.waitFor(/received/, 12000);
       const received: { port: number; hex: string }[] = JSON.parse(
