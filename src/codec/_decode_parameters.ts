@@ -24,6 +24,12 @@ export interface DecodeOptions {
    * @default {false}
    */
   loopback?: boolean;
+  /**
+   * Keep every address, whatever its scope (for tools that show what was sent; RSPLIB never
+   * does this).
+   * @default {false}
+   */
+  keepAllAddresses?: boolean;
 }
 
 export function readPoolHandle(r: MessageReader): Uint8Array {
@@ -115,7 +121,7 @@ function readAddress(
   r.position = Math.min(start + length + ((4 - (length & 3)) & 3), end);
   if (size === 0) return null; // unknown "skip" entry (RSPLIB crashes on it)
   const scope = addressScopeAt(r.bytes, start + 4, size);
-  const usable = scope > AddressScope.LinkLocal ||
+  const usable = scope > AddressScope.LinkLocal || options.keepAllAddresses === true ||
     (options.loopback === true && scope === AddressScope.Loopback);
   return usable ? formatIpAddress(r.bytes, start + 4, size) : null;
 }

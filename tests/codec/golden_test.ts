@@ -151,3 +151,18 @@ for (const { name, ppid, hex } of golden) {
     assert.equal(toHex(encodeMessage(EXPECTED[name] as RSerPoolMessage)), hex);
   });
 }
+
+const captured = await readGolden(
+  new URL("./data/rsplib-3.4.4-captured.txt", import.meta.url),
+);
+
+for (const { name, ppid, hex } of captured) {
+  Deno.test(`decodeMessage() and encodeMessage() round-trip ${name} from real RSPLIB traffic`, () => {
+    const message = decodeMessage(ppid, fromHex(hex));
+    assert.equal(
+      message.type.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()).replace(/^asap-|^enrp-/, ""),
+      name.replace(/^captured-/, "").replace(/-\d+$/, "").replace(/^asap-|^enrp-/, ""),
+    );
+    assert.equal(toHex(encodeMessage(message)), hex);
+  });
+}
