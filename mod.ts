@@ -20,3 +20,4 @@
 export * from "./src/codec/mod.ts";
 export * from "./src/net/ip_address.ts";
 export * from "./src/csp/mod.ts";
+export * from "./src/transport/mod.ts";
