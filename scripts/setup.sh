@@ -14,7 +14,7 @@ TOOLS="$ROOT/.tools"
 
 RUNTIME_PACKAGES="libsctp1 libusrsctp2"
 TEST_PACKAGES="tshark user-mode-linux rsplib-registrar rsplib-tools rsplib-services librsplib3 \
-kmod iproute2 tmux procps python3"
+kmod iproute2 tmux procps python3 util-linux gcc libc6-dev libsctp-dev libusrsctp-dev"
 
 want_test=0
 for arg in "$@"; do

@@ -1,5 +1,6 @@
 /** A child process for tests: output collected as text, wait for patterns, clean stop. */
 
+// deno-lint-ignore no-control-regex -- ANSI escape sequences start with ESC
 const ANSI = /\x1b\[[0-9;?]*[a-zA-Z]/g;
 
 /** Removes ANSI escape sequences (RSPLIB's programs colour their output). */

@@ -34,6 +34,13 @@ export {
   type UsrsctpTransportOptions,
 } from "./usrsctp/mod.ts";
 export {
+  kernelSctpAvailable,
+  type KernelSctpProbe,
+  kernelTransport,
+  type KernelTransportOptions,
+  probeKernelSctp,
+} from "./kernel/mod.ts";
+export {
   MulticastChannel,
   type MulticastMessage,
   type MulticastOptions,
