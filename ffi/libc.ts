@@ -219,6 +219,30 @@ let loaded: LibcSymbols | undefined;
 export const LIBC_PATH_ENV = "RSERPOOL_LIBC_PATH";
 
 /**
+ * Reads an environment variable; a missing permission counts as "unset".
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./libc.ts";
+ * console.log(readEnv("RSERPOOL_NO_SUCH_VARIABLE")); // undefined
+ * ```
+ *
+ * @param name The variable.
+ * @returns Its value, or `undefined`.
+ */
+export function readEnv(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === "" ? undefined : value;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
  * The C library file to load: `$RSERPOOL_LIBC_PATH`, else `libc.so.6` (without env permission:
  * the default).
  *
@@ -231,14 +255,7 @@ export const LIBC_PATH_ENV = "RSERPOOL_LIBC_PATH";
  * @returns The file name or path handed to `dlopen`.
  */
 export function libcPath(): string {
-  try {
-    return Deno.env.get(LIBC_PATH_ENV) || "libc.so.6";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      return "libc.so.6";
-    }
-    throw error;
-  }
+  return readEnv(LIBC_PATH_ENV) ?? "libc.so.6";
 }
 
 /**

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { readEnv } from "./libc.ts";
+
 /** The libsctp functions used by the kernel transport backend. */
 export const LIBSCTP_SYMBOLS = {
   /** `int sctp_bindx(int sd, struct sockaddr *addrs, int addrcnt, int flags)` */
@@ -102,14 +104,7 @@ let loaded: LibsctpSymbols | undefined;
  * @returns The file name or path handed to `dlopen`.
  */
 export function libsctpPath(): string {
-  try {
-    return Deno.env.get(LIBSCTP_PATH_ENV) || LIBSCTP_DEFAULT_PATH;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      return LIBSCTP_DEFAULT_PATH;
-    }
-    throw error;
-  }
+  return readEnv(LIBSCTP_PATH_ENV) ?? LIBSCTP_DEFAULT_PATH;
 }
 
 /**

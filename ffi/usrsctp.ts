@@ -18,8 +18,9 @@
  * @module
  */
 
-import { errno, libc, strerror } from "./libc.ts";
-import { SctpError, type SctpErrorCode } from "../src/transport/types.ts";
+import { errno, libc, readEnv } from "./libc.ts";
+import { errnoError } from "./errno.ts";
+import { SctpError } from "../src/transport/types.ts";
 
 /**
  * The usrsctp functions used by the usrsctp transport backend.
@@ -343,31 +344,6 @@ export const USRSCTP = {
   SCTP_ADDR_CONFIRMED: 6,
   // spp_flags
   SPP_HB_ENABLE: 0x01,
-  // errno (Linux)
-  EPERM: 1,
-  ENOENT: 2,
-  EBADF: 9,
-  EAGAIN: 11,
-  EACCES: 13,
-  EINVAL: 22,
-  EPIPE: 32,
-  EMSGSIZE: 90,
-  EPROTONOSUPPORT: 93,
-  ESOCKTNOSUPPORT: 94,
-  EOPNOTSUPP: 95,
-  EAFNOSUPPORT: 97,
-  EADDRINUSE: 98,
-  EADDRNOTAVAIL: 99,
-  ENETUNREACH: 101,
-  ECONNABORTED: 103,
-  ECONNRESET: 104,
-  EISCONN: 106,
-  ENOTCONN: 107,
-  ESHUTDOWN: 108,
-  ETIMEDOUT: 110,
-  ECONNREFUSED: 111,
-  EALREADY: 114,
-  EINPROGRESS: 115,
 } as const;
 
 /**
@@ -384,21 +360,33 @@ export const USRSCTP_LAYOUT = {
   sndinfo: { size: 16, sid: 0, flags: 2, ppid: 4, context: 8, assocId: 12 },
   /** struct sctp_rcvinfo {u16 sid, ssn, flags; u32 ppid@8, tsn, cumtsn, context; u32 assoc_id@24} */
   rcvinfo: { size: 28, sid: 0, ppid: 8, assocId: 24 },
-  /** struct sctp_assoc_change */
-  assocChange: { state: 8, error: 10, outboundStreams: 12, inboundStreams: 14, assocId: 16 },
+  /** struct sctp_assoc_change (20 bytes) */
+  assocChange: {
+    size: 20,
+    state: 8,
+    error: 10,
+    outboundStreams: 12,
+    inboundStreams: 14,
+    assocId: 16,
+  },
   /** struct sctp_paddr_change {header 8; sockaddr_storage@8; u32 state@136, error, assoc_id@144} */
-  paddrChange: { address: 8, state: 136, error: 140, assocId: 144 },
-  /** struct sctp_shutdown_event */
-  shutdownEvent: { assocId: 8 },
+  paddrChange: { size: 148, address: 8, state: 136, error: 140, assocId: 144 },
+  /** struct sctp_shutdown_event (12 bytes) */
+  shutdownEvent: { size: 12, assocId: 8 },
   /** struct sctp_send_failed_event {header 8; u32 error@8; sctp_sndinfo@12; assoc_id@28; data@32} */
-  sendFailedEvent: { error: 8, info: 12, assocId: 28, data: 32 },
-  /** struct sctp_status (176 bytes) with the primary path's struct sctp_paddrinfo at 24 */
+  sendFailedEvent: { size: 32, error: 8, info: 12, assocId: 28, data: 32 },
+  /**
+   * struct sctp_status (176 bytes) with the primary path's struct sctp_paddrinfo at 24 (whose
+   * address comes first, unlike Linux's)
+   */
   status: {
     size: 176,
+    assocId: 0,
     state: 4,
     inboundStreams: 16,
     outboundStreams: 18,
     primary: 24,
+    primaryAddress: 24,
     primaryAssocId: 24 + 128,
     primaryState: 24 + 132,
     primarySrtt: 24 + 140,
@@ -411,11 +399,11 @@ export const USRSCTP_LAYOUT = {
   /** struct sctp_assocparams (20 bytes) */
   assocParams: { size: 20, asocMaxRxt: 16 },
   /** struct sctp_initmsg {u16 num_ostreams; u16 max_instreams; u16 max_attempts; u16 max_init_timeo} */
-  initMsg: { size: 8 },
+  initMsg: { size: 8, outStreams: 0, maxInStreams: 2 },
   /** struct sctp_udpencaps {sockaddr_storage; u32 assoc_id@128; u16 port@132 (network order)} */
   udpEncaps: { size: 136, assocId: 128, port: 132 },
   /** struct sctp_event {u32 assoc_id; u16 type@4; u8 on@6} */
-  event: { size: 8 },
+  event: { size: 8, assocId: 0, type: 4, on: 6 },
 } as const;
 
 /**
@@ -439,30 +427,6 @@ export const USRSCTP_PATH_ENV = "RSERPOOL_USRSCTP_PATH";
  * ```
  */
 export const USRSCTP_DEFAULT_PATH = "libusrsctp.so.2";
-
-/**
- * Reads an environment variable; a missing permission counts as "unset".
- *
- * @example
- * ```ts
- * import { readEnv } from "./usrsctp.ts";
- * console.log(readEnv("RSERPOOL_NO_SUCH_VARIABLE")); // undefined
- * ```
- *
- * @param name The variable.
- * @returns Its value, or `undefined`.
- */
-export function readEnv(name: string): string | undefined {
-  try {
-    const value = Deno.env.get(name);
-    return value === "" ? undefined : value;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 /**
  * The usrsctp library path: `RSERPOOL_USRSCTP_PATH`, else `libusrsctp.so.2`.
@@ -528,77 +492,8 @@ export function loadUsrsctp(): UsrsctpSymbols {
 }
 
 /**
- * Maps an errno value to an {@linkcode SctpErrorCode}.
- *
- * @example
- * ```ts
- * import { errnoCode } from "./usrsctp.ts";
- * console.log(errnoCode(98)); // address-in-use
- * ```
- *
- * @param code The errno value.
- * @returns The error code.
- */
-export function errnoCode(code: number): SctpErrorCode {
-  switch (code) {
-    case USRSCTP.EADDRINUSE:
-      return "address-in-use";
-    case USRSCTP.EINVAL:
-    case USRSCTP.EADDRNOTAVAIL:
-    case USRSCTP.EMSGSIZE:
-      return "invalid-argument";
-    case USRSCTP.ENOENT:
-    case USRSCTP.ENOTCONN:
-    case USRSCTP.ESHUTDOWN:
-    case USRSCTP.EPIPE:
-      return "no-association";
-    case USRSCTP.ECONNREFUSED:
-    case USRSCTP.ECONNRESET:
-    case USRSCTP.ECONNABORTED:
-    case USRSCTP.ENETUNREACH:
-      return "connect-failed";
-    case USRSCTP.ETIMEDOUT:
-      return "timeout";
-    case USRSCTP.EBADF:
-      return "closed";
-    case USRSCTP.EPROTONOSUPPORT:
-    case USRSCTP.ESOCKTNOSUPPORT:
-    case USRSCTP.EAFNOSUPPORT:
-    case USRSCTP.EOPNOTSUPP:
-      return "unsupported";
-    default:
-      return "system";
-  }
-}
-
-/**
- * Builds an {@linkcode SctpError} for a failed call, from the errno value read right after it.
- *
- * @example
- * ```ts
- * import { sctpErrnoError } from "./usrsctp.ts";
- * const e = sctpErrnoError("bind 127.0.0.1:3863", 98);
- * console.log(e.code, e.errno); // address-in-use 98
- * ```
- *
- * @param action What failed, e.g. "bind 127.0.0.1:3863" (the message reads "Cannot <action>").
- * @param code The errno value.
- * @returns The error.
- */
-export function sctpErrnoError(action: string, code: number): SctpError {
-  let text: string;
-  try {
-    text = strerror(code);
-  } catch {
-    text = `errno ${code}`;
-  }
-  return new SctpError(errnoCode(code), `Cannot ${action}: ${text} (errno ${code})`, {
-    errno: code,
-  });
-}
-
-/**
- * Reads errno right after a failed usrsctp call and builds the error.
+ * Reads errno right after a failed usrsctp call and builds the error with the project's one
+ * errno table (`errnoError` of `./errno.ts`).
  *
  * @example
  * ```ts ignore
@@ -610,5 +505,5 @@ export function sctpErrnoError(action: string, code: number): SctpError {
  * @returns The error.
  */
 export function lastError(action: string): SctpError {
-  return sctpErrnoError(action, errno());
+  return errnoError(action, errno());
 }

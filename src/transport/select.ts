@@ -6,8 +6,8 @@
  * @module
  */
 
-import { errno, libc, strerror } from "../../ffi/libc.ts";
-import { loadUsrsctp, readEnv, USRSCTP } from "../../ffi/usrsctp.ts";
+import { errno, libc, readEnv, strerror } from "../../ffi/libc.ts";
+import { loadUsrsctp, USRSCTP } from "../../ffi/usrsctp.ts";
 import { type SctpBackendChoice, SctpError, type SctpTransport } from "./types.ts";
 import { canUseRawSockets, usrsctpTransport, type UsrsctpTransportOptions } from "./usrsctp/mod.ts";
 

@@ -34,26 +34,44 @@ import {
   type SctpTuning,
 } from "../../src/transport/types.ts";
 import { createTestbed, netnsAvailable } from "../_netns.ts";
+import { EventLog } from "./_event_log.ts";
 import { type PeerEvent, PeerProcess } from "./_peer_client.ts";
 
-/** Names of the cases (for `skip`). */
-export type ConformanceCase =
-  | "echo"
-  | "concurrent"
-  | "multihoming"
-  | "peer-killed"
-  | "peer-restarted"
-  | "restart-event"
-  | "shutdown"
-  | "abort"
-  | "sendTo"
-  | "status"
-  | "connect-fails"
-  | "one-to-one"
-  | "autoclose"
-  | "queueing"
-  | "large-message"
-  | "bindx";
+/** Names of the cases, in the order they run. */
+export const CONFORMANCE_CASES = [
+  "echo",
+  "concurrent",
+  "multihoming",
+  "peer-killed",
+  "peer-restarted",
+  "restart-event",
+  "shutdown",
+  "abort",
+  "sendTo",
+  "status",
+  "connect-fails",
+  "one-to-one",
+  "autoclose",
+  "queueing",
+  "large-message",
+  "bindx",
+] as const;
+
+/** Name of a case (for `skip`). */
+export type ConformanceCase = typeof CONFORMANCE_CASES[number];
+
+/**
+ * Skips every case for one reason (e.g. where the backend cannot run).
+ *
+ * @param reason Why.
+ * @returns The `skip` option.
+ */
+export function skipAll(reason: string): Record<ConformanceCase, string> {
+  return Object.fromEntries(CONFORMANCE_CASES.map((c) => [c, reason])) as Record<
+    ConformanceCase,
+    string
+  >;
+}
 
 /** Options of {@linkcode runTransportConformance}. */
 export interface ConformanceOptions {
@@ -80,8 +98,8 @@ export interface ConformanceOptions {
   skip?: Partial<Record<ConformanceCase, string>>;
 }
 
-/** Fast failure detection for the loss and multi-homing cases. */
-const FAST: SctpTuning = {
+/** Fast failure detection for the loss and multi-homing cases (and the guest's loss tests). */
+export const FAST: SctpTuning = {
   rtoInitial: 200,
   rtoMin: 100,
   rtoMax: 400,
@@ -90,46 +108,23 @@ const FAST: SctpTuning = {
   associationMaxRetransmissions: 4,
 };
 
-/** Records events and lets a test wait for them (message data is copied). */
-class Recorder {
-  readonly events: SctpEvent[] = [];
-  #waiters = new Set<{ p: (e: SctpEvent) => boolean; resolve: (e: SctpEvent) => void }>();
+/**
+ * Records an endpoint's events (`handler`) and lets a test wait for them. Messages go to
+ * `onMessage` and are not recorded; a waiter gets a copy of one.
+ */
+export class Recorder extends EventLog<SctpEvent> {
+  /** Called with every message. */
   onMessage: ((e: Extract<SctpEvent, { type: "message" }>) => void) | undefined;
 
+  /** The endpoint's event handler. */
   readonly handler = (event: SctpEvent): void => {
     if (event.type === "message") {
       this.onMessage?.(event);
-      if (this.#waiters.size === 0) return;
-      event = { ...event, data: event.data.slice() };
+      if (this.waiting) this.offer({ ...event, data: event.data.slice() });
     } else {
-      this.events.push(event);
-    }
-    for (const w of this.#waiters) {
-      if (w.p(event)) {
-        this.#waiters.delete(w);
-        w.resolve(event);
-      }
+      this.add(event);
     }
   };
-
-  waitFor(p: (e: SctpEvent) => boolean, timeout: number, what: string): Promise<SctpEvent> {
-    const seen = this.events.find(p);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = {
-        p,
-        resolve: (e: SctpEvent) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(w);
-        reject(new Error(`Timed out after ${timeout} ms waiting for ${what}`));
-      }, timeout);
-      this.#waiters.add(w);
-    });
-  }
 }
 
 function ofType(type: SctpEvent["type"], assocId?: number): (e: SctpEvent) => boolean {

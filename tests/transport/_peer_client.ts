@@ -7,6 +7,7 @@
 
 import type { SctpBackendChoice } from "../../src/transport/types.ts";
 import type { Testbed } from "../_netns.ts";
+import { EventLog } from "./_event_log.ts";
 
 const PEER = new URL("./_peer.ts", import.meta.url).pathname;
 
@@ -35,23 +36,18 @@ export interface PeerEvent {
   event: Record<string, any>;
 }
 
-interface Waiter {
-  predicate: (e: PeerEvent) => boolean;
-  resolve: (e: PeerEvent) => void;
-}
-
 /** A running `_peer.ts`. */
 export class PeerProcess implements AsyncDisposable {
   /** The peer transport's description. */
   description = "";
+  readonly #log = new EventLog<PeerEvent>();
   /** Every event reported so far. */
-  readonly events: PeerEvent[] = [];
+  readonly events: PeerEvent[] = this.#log.events;
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #seq = 0;
   // deno-lint-ignore no-explicit-any
   #replies = new Map<number, (reply: Record<string, any>) => void>();
-  #waiters = new Set<Waiter>();
   #reader: Promise<void>;
   #stderr: Promise<string>;
   #ready: Promise<void>;
@@ -140,14 +136,7 @@ export class PeerProcess implements AsyncDisposable {
           this.#replies.get(value.seq)?.(value);
           this.#replies.delete(value.seq);
         } else if (value.event !== undefined) {
-          const e = value as PeerEvent;
-          this.events.push(e);
-          for (const w of this.#waiters) {
-            if (w.predicate(e)) {
-              this.#waiters.delete(w);
-              w.resolve(e);
-            }
-          }
+          this.#log.add(value as PeerEvent);
         }
       }
     }
@@ -189,22 +178,7 @@ export class PeerProcess implements AsyncDisposable {
    * @returns The event.
    */
   waitFor(predicate: (e: PeerEvent) => boolean, timeout = 10000): Promise<PeerEvent> {
-    const seen = this.events.find(predicate);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`Peer event not seen in ${timeout} ms`));
-      }, timeout);
-      this.#waiters.add(waiter);
-    });
+    return this.#log.waitFor(predicate, timeout, "a peer event");
   }
 
   /**

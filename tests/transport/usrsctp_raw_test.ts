@@ -4,7 +4,7 @@
  * own ports.
  */
 import { canUseRawSockets, usrsctpTransport } from "../../src/transport/usrsctp/mod.ts";
-import { runTransportConformance } from "./_conformance.ts";
+import { runTransportConformance, skipAll } from "./_conformance.ts";
 import { libc } from "../../ffi/libc.ts";
 import { loadUsrsctp } from "../../ffi/usrsctp.ts";
 
@@ -13,7 +13,6 @@ libc();
 loadUsrsctp();
 
 const privileged = canUseRawSockets();
-const reason = "raw IP needs root or CAP_NET_RAW";
 
 runTransportConformance({
   name: "usrsctp-raw",
@@ -21,24 +20,5 @@ runTransportConformance({
   backend: "usrsctp-raw",
   hosts: true,
   basePort: 22000,
-  skip: privileged ? {} : Object.fromEntries(
-    [
-      "echo",
-      "concurrent",
-      "multihoming",
-      "peer-killed",
-      "peer-restarted",
-      "restart-event",
-      "shutdown",
-      "abort",
-      "sendTo",
-      "status",
-      "connect-fails",
-      "one-to-one",
-      "autoclose",
-      "queueing",
-      "large-message",
-      "bindx",
-    ].map((c) => [c, reason]),
-  ),
+  skip: privileged ? {} : skipAll("raw IP needs root or CAP_NET_RAW"),
 });

@@ -1,21 +1,16 @@
 /**
  * usrsctp-specific behaviour: the UDP port convention and its overrides, one stack per
- * process, error reporting, address encoding.
+ * process, error reporting.
  */
 import assert from "node:assert/strict";
 import { libc } from "../../ffi/libc.ts";
-import { errnoCode, loadUsrsctp, sctpErrnoError } from "../../ffi/usrsctp.ts";
+import { loadUsrsctp } from "../../ffi/usrsctp.ts";
 import { SctpError } from "../../src/transport/types.ts";
 import {
   canUseRawSockets,
   udpEncapsulationPort,
   usrsctpTransport,
 } from "../../src/transport/usrsctp/mod.ts";
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  encodeSockaddrs,
-} from "../../src/transport/usrsctp/_sockaddr.ts";
 import { PeerProcess } from "./_peer_client.ts";
 
 libc();
@@ -28,39 +23,6 @@ Deno.test("udpEncapsulationPort() flips the highest port bit", () => {
   assert.equal(udpEncapsulationPort(9901), 42669);
   assert.equal(udpEncapsulationPort(36631), 3863);
   assert.equal(udpEncapsulationPort(65535), 32767);
-});
-
-Deno.test("encodeSockaddrs() packs IPv4 and IPv6 addresses in Linux layout", () => {
-  const packed = encodeSockaddrs(["192.0.2.1", "2001:db8::1", "::ffff:198.18.0.1"], 3863);
-  assert.equal(packed.count, 3);
-  assert.equal(packed.bytes.length, 16 + 28 + 16);
-  assert.ok(packed.hasIPv6);
-  assert.deepEqual(decodeSockaddr(packed.bytes, 0), {
-    address: "192.0.2.1",
-    port: 3863,
-    size: 16,
-  });
-  assert.deepEqual(decodeSockaddr(packed.bytes, 16), {
-    address: "2001:db8::1",
-    port: 3863,
-    size: 28,
-  });
-  assert.equal(decodeSockaddr(packed.bytes, 44)?.address, "198.18.0.1");
-  assert.equal(encodeSockaddr("198.18.0.1", 1, 10).length, 28, "mapped into an IPv6 socket");
-  assert.throws(() => encodeSockaddrs(["nonsense"], 1), SctpError);
-  assert.throws(() => encodeSockaddrs([], 1), SctpError);
-  assert.throws(() => encodeSockaddrs(["127.0.0.1"], 70000), SctpError);
-});
-
-Deno.test("sctpErrnoError() maps errno values to SctpError codes", () => {
-  assert.equal(errnoCode(98), "address-in-use");
-  assert.equal(errnoCode(111), "connect-failed");
-  assert.equal(errnoCode(94), "unsupported");
-  assert.equal(errnoCode(12345), "system");
-  const e = sctpErrnoError("bind 127.0.0.1 port 1", 98);
-  assert.equal(e.code, "address-in-use");
-  assert.equal(e.errno, 98);
-  assert.match(e.message, /^Cannot bind 127\.0\.0\.1 port 1: Address already in use \(errno 98\)$/);
 });
 
 Deno.test("usrsctpTransport() takes the UDP port from the first endpoint's SCTP port", async () => {

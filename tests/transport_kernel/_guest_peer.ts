@@ -8,6 +8,7 @@
 
 import { type Guest, type GuestOptions, startGuest } from "../_uml.ts";
 import { Testbed } from "../_netns.ts";
+import { EventLog } from "../transport/_event_log.ts";
 
 /** An event reported by the guest peer. */
 export interface GuestPeerEvent {
@@ -24,12 +25,12 @@ const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export class GuestPeer implements AsyncDisposable {
   /** The guest. */
   readonly guest: Guest;
+  readonly #log = new EventLog<GuestPeerEvent>();
   /** Every event reported so far. */
-  readonly events: GuestPeerEvent[] = [];
+  readonly events: GuestPeerEvent[] = this.#log.events;
   #seq = 0;
   // deno-lint-ignore no-explicit-any
   #replies = new Map<number, (reply: Record<string, any>) => void>();
-  #waiters = new Set<{ p: (e: GuestPeerEvent) => boolean; resolve: (e: GuestPeerEvent) => void }>();
   #pending = "";
 
   private constructor(guest: Guest) {
@@ -98,14 +99,7 @@ export class GuestPeer implements AsyncDisposable {
         this.#replies.get(value.seq)?.(value);
         this.#replies.delete(value.seq);
       } else if (value.event !== undefined) {
-        const e = value as GuestPeerEvent;
-        this.events.push(e);
-        for (const w of this.#waiters) {
-          if (w.p(e)) {
-            this.#waiters.delete(w);
-            w.resolve(e);
-          }
-        }
+        this.#log.add(value as GuestPeerEvent);
       }
     }
   }
@@ -156,22 +150,7 @@ export class GuestPeer implements AsyncDisposable {
    * @returns The event.
    */
   waitFor(p: (e: GuestPeerEvent) => boolean, timeout = 10000): Promise<GuestPeerEvent> {
-    const seen = this.events.find(p);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = {
-        p,
-        resolve: (e: GuestPeerEvent) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(w);
-        reject(new Error(`Guest peer event not seen in ${timeout} ms`));
-      }, timeout);
-      this.#waiters.add(w);
-    });
+    return this.#log.waitFor(p, timeout, "a guest peer event");
   }
 
   /** Polls `counts` until `received` reaches `n` (or the time is up); returns the last counts. */

@@ -1,11 +1,11 @@
 /**
  * Host-side tests of the kernel backend's parts that need no kernel SCTP: the availability
- * probe and its failure mode, the FdPoller (over pipes), socket address packing, errno mapping.
+ * probe and its failure mode, the FdPoller (over pipes). Socket address packing and the errno
+ * table are shared by both backends: `tests/transport/sockaddr_test.ts`, `errno_test.ts`.
  * The backend itself is tested in the user-mode-linux guest (tests/guest/transport/).
  */
 import assert from "node:assert/strict";
 import { libc } from "../../ffi/libc.ts";
-import { Errno, errnoCode, errnoError, errnoName } from "../../ffi/errno.ts";
 import { KSCTP } from "../../ffi/libsctp.ts";
 import {
   KERNEL_SCTP_MISSING_ERRNOS,
@@ -13,11 +13,6 @@ import {
   probeKernelSctp,
 } from "../../src/transport/kernel/mod.ts";
 import { FdPoller } from "../../src/transport/kernel/_poller.ts";
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  encodeSockaddrs,
-} from "../../src/transport/kernel/_sockaddr.ts";
 import { SctpError } from "../../src/transport/types.ts";
 
 // Load libc for the whole file (the resource sanitizer would blame the first test).
@@ -111,46 +106,4 @@ Deno.test("FdPoller picks up new descriptors and POLLOUT while a poll() is in fl
   await Promise.all([poller.unregister(r1), poller.unregister(r2), poller.unregister(w1)]);
   await poller.idle();
   for (const fd of [r1, w1, r2, w2]) c.close(fd);
-});
-
-Deno.test("encodeSockaddrs() packs IPv4 and IPv6 addresses in Linux layout", () => {
-  const packed = encodeSockaddrs(["10.9.0.2", "fd00:9::2", "::ffff:192.0.2.1"], 3863);
-  assert.equal(packed.count, 3);
-  assert.equal(packed.hasIPv6, true);
-  assert.equal(packed.bytes.length, 16 + 28 + 16);
-  const v = new DataView(packed.bytes.buffer);
-  assert.equal(v.getUint16(0, true), KSCTP.AF_INET);
-  assert.equal(v.getUint16(2, false), 3863);
-  assert.deepEqual([...packed.bytes.subarray(4, 8)], [10, 9, 0, 2]);
-  assert.equal(v.getUint16(16, true), KSCTP.AF_INET6);
-  assert.equal(packed.bytes[16 + 8], 0xfd);
-  assert.deepEqual(decodeSockaddr(packed.bytes, 0), { address: "10.9.0.2", port: 3863 });
-  assert.deepEqual(decodeSockaddr(packed.bytes, 16), { address: "fd00:9::2", port: 3863 });
-  assert.deepEqual(decodeSockaddr(packed.bytes, 44), { address: "192.0.2.1", port: 3863 });
-  assert.equal(encodeSockaddrs(["127.0.0.1"], 1).hasIPv6, false);
-});
-
-Deno.test("decodeSockaddr() turns IPv4-mapped IPv6 into IPv4 and rejects other families", () => {
-  const mapped = encodeSockaddr("::1", 9);
-  mapped.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1], 8);
-  assert.deepEqual(decodeSockaddr(mapped), { address: "10.0.0.1", port: 9 });
-  assert.equal(decodeSockaddr(new Uint8Array(16)), undefined);
-  assert.throws(() => encodeSockaddrs([], 1), SctpError);
-  assert.throws(
-    () => encodeSockaddrs(["nope"], 1),
-    (e: unknown) => e instanceof SctpError && e.code === "invalid-argument",
-  );
-  assert.throws(() => encodeSockaddrs(["10.0.0.1"], 70000), SctpError);
-});
-
-Deno.test("errnoError() names the errno and maps it to an SctpError code", () => {
-  assert.equal(errnoName(Errno.ESOCKTNOSUPPORT), "ESOCKTNOSUPPORT");
-  assert.equal(errnoCode(Errno.ESOCKTNOSUPPORT), "unsupported");
-  assert.equal(errnoCode(Errno.ECONNREFUSED), "connect-failed");
-  assert.equal(errnoCode(Errno.ENOENT), "no-association");
-  assert.equal(errnoCode(1234), "system");
-  const e = errnoError("listen", Errno.ENOSYS);
-  assert.equal(e.code, "unsupported");
-  assert.equal(e.errno, 38);
-  assert.equal(e.message, "Cannot listen: Function not implemented (ENOSYS)");
 });

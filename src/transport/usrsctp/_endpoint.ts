@@ -1,5 +1,6 @@
 /**
- * One usrsctp socket as an {@linkcode SctpEndpoint}.
+ * One usrsctp socket as an {@linkcode SctpEndpoint}: the socket operations under the shared
+ * {@linkcode SctpEndpointCore}, driven by usrsctp's upcalls (and a backstop timer).
  *
  * All usrsctp calls made here are non-blocking (the socket is non-blocking, `recvv` also gets
  * MSG_DONTWAIT): a blocking call on the JavaScript thread would deadlock against usrsctp's
@@ -9,29 +10,29 @@
  */
 
 import { errno } from "../../../ffi/libc.ts";
-import { lastError, sctpErrnoError, USRSCTP, USRSCTP_LAYOUT } from "../../../ffi/usrsctp.ts";
+import { Errno, errnoError } from "../../../ffi/errno.ts";
+import { lastError, USRSCTP, USRSCTP_LAYOUT } from "../../../ffi/usrsctp.ts";
+import { type SctpEndpointOptions, SctpError, type SctpSendOptions } from "../types.ts";
+import { RECEIVE_AGAIN, SctpEndpointCore, type SctpEndpointCoreInit } from "../_endpoint_core.ts";
 import {
-  type SctpAssociationStatus,
-  type SctpEndpoint,
-  type SctpEndpointOptions,
-  SctpError,
-  type SctpEvent,
-  type SctpPeerAddressEvent,
-  type SctpSendOptions,
-} from "../types.ts";
+  applySctpTuning,
+  enableSctpEvents,
+  type SctpOptionSetter,
+  type SctpSocketApi,
+} from "../_socket_api.ts";
 import {
   type DecodedSockaddr,
-  decodeSockaddr,
-  decodeSockaddrList,
   encodeSockaddr,
   encodeSockaddrs,
-} from "./_sockaddr.ts";
+  readSockaddrList,
+} from "../_sockaddr.ts";
 import type { UpcallTarget, UsrsctpStack } from "./_stack.ts";
 
 const L = USRSCTP;
 const RECEIVE_BUFFER_SIZE = 128 * 1024;
 /** A buffer for zero-length sends (Deno passes an empty buffer as NULL). */
 const NOT_NULL = new Uint8Array(1);
+const NO_DATA = new Uint8Array(0);
 /**
  * Interval of the safety check for notifications that usrsctp queues from its timer thread
  * without an upcall (association lost by timeouts, path unreachable, INIT given up): usrsctp
@@ -39,47 +40,34 @@ const NOT_NULL = new Uint8Array(1);
  * for one-to-one sockets only. Runs only while the endpoint has associations.
  */
 const BACKSTOP_INTERVAL_MS = 100;
-/** How long `close()` waits for graceful shutdowns before aborting the rest. */
-const CLOSE_TIMEOUT_MS = 3000;
+
+/** usrsctp's socket API for the shared endpoint logic. */
+const USRSCTP_API: SctpSocketApi = {
+  constants: USRSCTP,
+  layout: USRSCTP_LAYOUT,
+  signedAssocIds: false,
+  eofWithData: true,
+  sharedSendBuffer: false,
+};
 
 /** How the endpoint resolves the remote UDP encapsulation port of a peer (UDP mode). */
 export type RemoteUdpPortResolver = (addresses: readonly string[], port: number) => number;
 
 /** Internal construction parameters. */
-export interface EndpointInit {
+export interface EndpointInit extends Omit<SctpEndpointCoreInit, "receiveBufferSize"> {
   stack: UsrsctpStack;
   so: Deno.PointerObject;
-  style: "one-to-many" | "one-to-one";
-  listening: boolean;
-  localPort: number;
-  onEvent: (event: SctpEvent) => void;
   remoteUdpPort: RemoteUdpPortResolver;
   /** Called once the endpoint released its socket (the transport then releases the stack). */
   onClosed: () => Promise<void>;
 }
 
-interface QueuedMessage {
-  data: Uint8Array;
-  stream: number;
-  ppid: number;
-  flags: number;
-}
-
-interface Association {
-  state: "connecting" | "up" | "closing";
-  queue: QueuedMessage[];
-  head: number;
-  waiter?: {
-    resolve: (id: number) => void;
-    reject: (error: SctpError) => void;
-    timer?: ReturnType<typeof setTimeout>;
+function optionSetter(stack: UsrsctpStack, so: Deno.PointerObject): SctpOptionSetter {
+  return (name, value, what) => {
+    if (stack.lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, name, value, value.length) < 0) {
+      throw lastError(`set ${what}`);
+    }
   };
-}
-
-function setInt(stack: UsrsctpStack, so: Deno.PointerObject, name: number, value: number): void {
-  if (stack.lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, name, new Int32Array([value]), 4) < 0) {
-    throw lastError(`set SCTP socket option 0x${name.toString(16)}`);
-  }
 }
 
 /**
@@ -105,27 +93,9 @@ export function createSocket(
   if (so === null) throw lastError("create a usrsctp socket");
   try {
     if (lib.usrsctp_set_non_blocking(so, 1) < 0) throw lastError("make the socket non-blocking");
-    setInt(stack, so, L.SCTP_RECVRCVINFO, 1);
-    setInt(stack, so, L.SCTP_NODELAY, 1);
-    for (
-      const type of [
-        L.SCTP_ASSOC_CHANGE,
-        L.SCTP_PEER_ADDR_CHANGE,
-        L.SCTP_SHUTDOWN_EVENT,
-        L.SCTP_SEND_FAILED_EVENT,
-      ]
-    ) {
-      const event = new Uint8Array(USRSCTP_LAYOUT.event.size);
-      new DataView(event.buffer).setUint16(4, type, true);
-      event[6] = 1;
-      if (lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, L.SCTP_EVENT, event, event.length) < 0) {
-        throw lastError(`subscribe to SCTP notification ${type}`);
-      }
-    }
-    applyTuning(stack, so, options);
-    if (options.autoClose && style === "one-to-many") {
-      setInt(stack, so, L.SCTP_AUTOCLOSE, options.autoClose);
-    }
+    const set = optionSetter(stack, so);
+    enableSctpEvents(USRSCTP_API, set);
+    applySctpTuning(USRSCTP_API, options, set);
     // Bind.
     if (packed === undefined) {
       const any = encodeSockaddr("::", port);
@@ -153,53 +123,6 @@ export function createSocket(
   }
 }
 
-function applyTuning(stack: UsrsctpStack, so: Deno.PointerObject, o: SctpEndpointOptions): void {
-  const lib = stack.lib;
-  if (o.rtoInitial || o.rtoMax || o.rtoMin) {
-    const b = new Uint8Array(USRSCTP_LAYOUT.rtoInfo.size);
-    const v = new DataView(b.buffer);
-    v.setUint32(USRSCTP_LAYOUT.rtoInfo.initial, o.rtoInitial ?? 0, true);
-    v.setUint32(USRSCTP_LAYOUT.rtoInfo.max, o.rtoMax ?? 0, true);
-    v.setUint32(USRSCTP_LAYOUT.rtoInfo.min, o.rtoMin ?? 0, true);
-    if (lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, L.SCTP_RTOINFO, b, b.length) < 0) {
-      throw lastError("set the RTO parameters");
-    }
-  }
-  if (o.associationMaxRetransmissions) {
-    const b = new Uint8Array(USRSCTP_LAYOUT.assocParams.size);
-    new DataView(b.buffer).setUint16(
-      USRSCTP_LAYOUT.assocParams.asocMaxRxt,
-      o.associationMaxRetransmissions,
-      true,
-    );
-    if (lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, L.SCTP_ASSOCINFO, b, b.length) < 0) {
-      throw lastError("set the association retransmission limit");
-    }
-  }
-  if (o.heartbeatInterval || o.pathMaxRetransmissions) {
-    const P = USRSCTP_LAYOUT.paddrParams;
-    const b = new Uint8Array(P.size);
-    const v = new DataView(b.buffer);
-    if (o.heartbeatInterval) {
-      v.setUint32(P.hbInterval, o.heartbeatInterval, true);
-      v.setUint32(P.flags, L.SPP_HB_ENABLE, true);
-    }
-    v.setUint16(P.pathMaxRxt, o.pathMaxRetransmissions ?? 0, true);
-    if (lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, L.SCTP_PEER_ADDR_PARAMS, b, b.length) < 0) {
-      throw lastError("set the heartbeat and path parameters");
-    }
-  }
-  if (o.outboundStreams || o.inboundStreams) {
-    const b = new Uint8Array(USRSCTP_LAYOUT.initMsg.size);
-    const v = new DataView(b.buffer);
-    v.setUint16(0, o.outboundStreams ?? 0, true);
-    v.setUint16(2, o.inboundStreams ?? 0, true);
-    if (lib.usrsctp_setsockopt(so, L.IPPROTO_SCTP, L.SCTP_INITMSG, b, b.length) < 0) {
-      throw lastError("set the stream counts");
-    }
-  }
-}
-
 /** Reads the addresses `getpaddrs`/`getladdrs` return for an association (0: the endpoint). */
 function readAddresses(
   stack: UsrsctpStack,
@@ -208,20 +131,9 @@ function readAddresses(
   local: boolean,
 ): DecodedSockaddr[] {
   const lib = stack.lib;
-  const out = new BigUint64Array(1);
-  const bytes = new Uint8Array(out.buffer);
-  const n = local
-    ? lib.usrsctp_getladdrs(so, assocId, bytes)
-    : lib.usrsctp_getpaddrs(so, assocId, bytes);
-  if (n <= 0) return [];
-  const pointer = Deno.UnsafePointer.create(out[0]);
-  if (pointer === null) return [];
-  try {
-    return decodeSockaddrList(pointer, n);
-  } finally {
-    if (local) lib.usrsctp_freeladdrs(pointer);
-    else lib.usrsctp_freepaddrs(pointer);
-  }
+  return local
+    ? readSockaddrList((out) => lib.usrsctp_getladdrs(so, assocId, out), lib.usrsctp_freeladdrs)
+    : readSockaddrList((out) => lib.usrsctp_getpaddrs(so, assocId, out), lib.usrsctp_freepaddrs);
 }
 
 function boundPort(stack: UsrsctpStack, so: Deno.PointerObject): number | undefined {
@@ -229,188 +141,98 @@ function boundPort(stack: UsrsctpStack, so: Deno.PointerObject): number | undefi
   return addresses.length > 0 ? addresses[0].port : undefined;
 }
 
-const PADDR_STATES: Record<number, SctpPeerAddressEvent["state"]> = {
-  [L.SCTP_ADDR_AVAILABLE]: "available",
-  [L.SCTP_ADDR_UNREACHABLE]: "unreachable",
-  [L.SCTP_ADDR_REMOVED]: "removed",
-  [L.SCTP_ADDR_ADDED]: "added",
-  [L.SCTP_ADDR_MADE_PRIM]: "primary",
-  [L.SCTP_ADDR_CONFIRMED]: "confirmed",
-};
-
 /** A usrsctp socket implementing {@linkcode SctpEndpoint}. */
-export class UsrsctpEndpoint implements SctpEndpoint, UpcallTarget {
+export class UsrsctpEndpoint extends SctpEndpointCore implements UpcallTarget {
   /** Backend that carries this endpoint. */
   readonly backend = "usrsctp" as const;
-  /** Bound local port. */
-  readonly localPort: number;
   #stack: UsrsctpStack;
   #so: Deno.PointerObject;
-  #style: "one-to-many" | "one-to-one";
-  #listening: boolean;
-  #onEvent: (event: SctpEvent) => void;
   #remoteUdpPort: RemoteUdpPortResolver;
   #onClosed: () => Promise<void>;
-  #associations = new Map<number, Association>();
-  #closing = false;
-  #closed = false;
-  #closePromise: Promise<void> | undefined;
-  #closeWaiter: (() => void) | undefined;
-  #draining = false;
   #backstop: ReturnType<typeof setInterval> | undefined;
   // Receive state, allocated once.
-  #buffer = new Uint8Array(RECEIVE_BUFFER_SIZE);
   #bufferLength = BigInt(RECEIVE_BUFFER_SIZE);
   #info = new Uint8Array(USRSCTP_LAYOUT.rcvinfo.size);
   #infoView = new DataView(this.#info.buffer);
   #infoLength = new Uint32Array(1);
+  #infoLengthBytes = new Uint8Array(this.#infoLength.buffer);
   #infoType = new Uint32Array(1);
+  #infoTypeBytes = new Uint8Array(this.#infoType.buffer);
   #flags = new Int32Array(1);
-  #partial: Uint8Array | undefined;
-  #partialLength = 0;
+  #flagsBytes = new Uint8Array(this.#flags.buffer);
   // Send state.
   #sndinfo = new Uint8Array(USRSCTP_LAYOUT.sndinfo.size);
   #sndinfoView = new DataView(this.#sndinfo.buffer);
-  #queued = 0;
   #assocIdOut = new Uint32Array(1);
 
   constructor(init: EndpointInit) {
+    super(USRSCTP_API, { ...init, receiveBufferSize: RECEIVE_BUFFER_SIZE });
     this.#stack = init.stack;
     this.#so = init.so;
-    this.#style = init.style;
-    this.#listening = init.listening;
-    this.localPort = init.localPort;
-    this.#onEvent = init.onEvent;
     this.#remoteUdpPort = init.remoteUdpPort;
     this.#onClosed = init.onClosed;
-    if (this.#listening) this.#stack.noteListening(this.localPort, 1);
+    if (this.listening) this.#stack.noteListening(this.localPort, 1);
     this.#stack.register(this.#so, this);
     // Anything that arrived before the upcall was installed.
     queueMicrotask(() => this.upcall());
   }
 
-  /**
-   * Replaces the event handler (e.g. for an endpoint delivered by an `accept` event).
-   *
-   * @param onEvent The new handler.
-   */
-  setEventHandler(onEvent: (event: SctpEvent) => void): void {
-    this.#onEvent = onEvent;
-  }
-
   /** Called by the stack's upcall (JavaScript thread). */
   upcall(): void {
-    if (this.#closed) return;
-    if (this.#listening && this.#style === "one-to-one") {
-      this.#acceptAll();
-      return;
-    }
-    this.#drain();
-    if (this.#queued > 0) this.#flush();
+    if (this.isClosed) return;
+    this.ready(true);
   }
 
-  localAddresses(): string[] {
-    if (this.#closed) return [];
-    return readAddresses(this.#stack, this.#so, 0, true).map((a) => a.address);
-  }
+  // ---- socket operations for SctpEndpointCore ----------------------------------------------
 
-  connect(addresses: string[], port: number, options: { timeout?: number } = {}): Promise<number> {
-    try {
-      this.#checkOpen("connect");
-      const packed = encodeSockaddrs(addresses, port);
-      this.#setRemoteUdpPort(addresses, port);
-      const id = this.#assocIdOut;
-      id[0] = 0;
-      const result = this.#stack.lib.usrsctp_connectx(
-        this.#so,
-        packed.bytes,
-        packed.count,
-        new Uint8Array(id.buffer),
-      );
-      if (result < 0) {
-        const code = errno();
-        if (code === L.EALREADY || code === L.EISCONN) {
-          const existing = this.#existingAssociation(addresses, port);
-          if (existing !== undefined) {
-            const a = this.#associations.get(existing);
-            if (a?.state === "up") return Promise.resolve(existing);
-            if (a !== undefined) return this.#waitUp(existing, a, options.timeout);
-          }
-        }
-        if (code !== L.EINPROGRESS) {
-          throw sctpErrnoError(`connect to ${addresses.join(", ")} port ${port}`, code);
-        }
-      }
-      const assocId = id[0] !== 0 ? id[0] : this.#existingAssociation(addresses, port);
-      if (assocId === undefined) {
-        throw new SctpError(
-          "connect-failed",
-          `Cannot set up an association to ${addresses.join(", ")} port ${port}`,
-        );
-      }
-      const association = this.#track(assocId, "connecting");
-      return this.#waitUp(assocId, association, options.timeout);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  send(assocId: number, data: Uint8Array, options: SctpSendOptions = {}): void {
-    this.#checkOpen("send");
-    const a = this.#associations.get(assocId);
-    if (a === undefined) {
-      throw new SctpError("no-association", `Cannot send on association ${assocId}: unknown`);
-    }
-    const stream = options.stream ?? 0;
-    const ppid = options.ppid ?? 0;
-    let flags = options.unordered ? L.SCTP_UNORDERED : 0;
-    if (options.eof) flags |= L.SCTP_EOF;
-    if (a.head < a.queue.length) {
-      // Behind queued messages (order); copied, the caller may reuse its buffer.
-      this.#enqueue(a, data.slice(), stream, ppid, flags);
-    } else {
-      const code = this.#sendNow(assocId, data, stream, ppid, flags);
-      if (code === L.EAGAIN) {
-        this.#enqueue(a, data.slice(), stream, ppid, flags);
-      } else if (code !== 0) {
-        throw sctpErrnoError(`send on association ${assocId}`, code);
-      }
-    }
-    if (options.eof) a.state = "closing";
-  }
-
-  sendTo(
+  protected connectTo(
     addresses: string[],
     port: number,
-    data: Uint8Array,
-    options: SctpSendOptions = {},
+    timeout: number | undefined,
   ): Promise<number> {
-    try {
-      return Promise.resolve(this.#sendTo(addresses, port, data, options));
-    } catch (error) {
-      return Promise.reject(error);
+    const packed = encodeSockaddrs(addresses, port);
+    this.#setRemoteUdpPort(addresses, port);
+    const id = this.#assocIdOut;
+    id[0] = 0;
+    const result = this.#stack.lib.usrsctp_connectx(
+      this.#so,
+      packed.bytes,
+      packed.count,
+      new Uint8Array(id.buffer),
+    );
+    if (result < 0) {
+      const code = errno();
+      if (code === Errno.EALREADY || code === Errno.EISCONN) {
+        const existing = this.#existingAssociation(addresses, port);
+        if (existing !== undefined) {
+          const a = this.assocs.get(existing);
+          if (a?.state === "up") return Promise.resolve(existing);
+          if (a !== undefined) return this.waitUp(existing, a, timeout);
+        }
+      }
+      if (code !== Errno.EINPROGRESS) {
+        throw errnoError(`connect to ${addresses.join(", ")} port ${port}`, code);
+      }
     }
+    const assocId = id[0] !== 0 ? id[0] : this.#existingAssociation(addresses, port);
+    if (assocId === undefined) throw cannotSetUp(addresses, port);
+    return this.waitUp(assocId, this.track(assocId, "connecting"), timeout);
   }
 
-  #sendTo(
+  protected sendByAddress(
     addresses: string[],
     port: number,
     data: Uint8Array,
     options: SctpSendOptions,
   ): number {
-    this.#checkOpen("send");
-    if (this.#style !== "one-to-many") {
-      throw new SctpError("invalid-argument", "Cannot use sendTo on a one-to-one endpoint");
-    }
     const existing = this.#existingAssociation(addresses, port);
-    if (existing !== undefined && this.#associations.has(existing)) {
+    if (existing !== undefined && this.assocs.has(existing)) {
       this.send(existing, data, options);
       return existing;
     }
     const packed = encodeSockaddrs(addresses, port);
     this.#setRemoteUdpPort(addresses, port);
-    let flags = options.unordered ? L.SCTP_UNORDERED : 0;
-    if (options.eof) flags |= L.SCTP_EOF;
+    const flags = this.sendFlags(options); // with SCTP_EOF for `eof`
     const info = this.#fillSndinfo(0, options.stream ?? 0, options.ppid ?? 0, flags);
     const n = this.#stack.lib.usrsctp_sendv(
       this.#so,
@@ -425,106 +247,153 @@ export class UsrsctpEndpoint implements SctpEndpoint, UpcallTarget {
     );
     if (n < 0n) {
       const code = errno();
-      if (code !== L.EAGAIN && code !== L.EINPROGRESS) {
-        throw sctpErrnoError(`send to ${addresses.join(", ")} port ${port}`, code);
+      if (code !== Errno.EAGAIN && code !== Errno.EINPROGRESS) {
+        throw errnoError(`send to ${addresses.join(", ")} port ${port}`, code);
       }
     }
     const assocId = this.#existingAssociation(addresses, port);
-    if (assocId === undefined) {
-      throw new SctpError(
-        "connect-failed",
-        `Cannot set up an association to ${addresses.join(", ")} port ${port}`,
-      );
-    }
-    const a = this.#track(assocId, "connecting");
-    if (n < 0n) this.#enqueue(a, data.slice(), options.stream ?? 0, options.ppid ?? 0, flags);
+    if (assocId === undefined) throw cannotSetUp(addresses, port);
+    const a = this.track(assocId, "connecting");
+    if (n < 0n) this.enqueue(a, data.slice(), options.stream ?? 0, options.ppid ?? 0, flags);
     return assocId;
   }
 
-  shutdown(assocId: number): void {
-    this.#checkOpen("shut down an association");
-    const a = this.#associations.get(assocId);
-    if (a === undefined) {
-      throw new SctpError("no-association", `Cannot shut down association ${assocId}: unknown`);
-    }
-    if (a.head < a.queue.length) {
-      this.#enqueue(a, new Uint8Array(0), 0, 0, L.SCTP_EOF);
-      a.state = "closing";
-      return;
-    }
-    this.#shutdownNow(assocId);
-    a.state = "closing";
+  protected sendNow(
+    assocId: number,
+    data: Uint8Array,
+    stream: number,
+    ppid: number,
+    flags: number,
+  ): number {
+    const info = this.#fillSndinfo(assocId, stream, ppid, flags);
+    const n = this.#stack.lib.usrsctp_sendv(
+      this.#so,
+      data.length > 0 ? data : NOT_NULL, // usrsctp rejects a NULL buffer (EFAULT), even for 0 bytes
+      BigInt(data.length),
+      null,
+      0,
+      info,
+      info.length,
+      L.SCTP_SENDV_SNDINFO,
+      0,
+    );
+    return n < 0n ? errno() : 0;
   }
 
-  abort(assocId: number): void {
-    this.#checkOpen("abort an association");
-    const a = this.#associations.get(assocId);
-    if (a === undefined) {
-      throw new SctpError("no-association", `Cannot abort association ${assocId}: unknown`);
-    }
-    this.#dropQueue(assocId, a);
-    this.#sendNow(assocId, new Uint8Array(0), 0, 0, L.SCTP_ABORT);
-    // The local COMM_LOST notification is queued without an upcall: fetch it soon.
+  protected shutdownWrite(): void {
+    this.#stack.lib.usrsctp_shutdown(this.#so, L.SHUT_WR);
+  }
+
+  protected abortNow(assocId: number): void {
+    this.sendNow(assocId, NO_DATA, 0, 0, L.SCTP_ABORT);
+  }
+
+  /** The local COMM_LOST notification is queued without an upcall: fetch it soon. */
+  protected override aborted(): void {
     queueMicrotask(() => this.upcall());
   }
 
-  status(assocId: number): SctpAssociationStatus | undefined {
-    if (this.#closed || !this.#associations.has(assocId)) return undefined;
-    const S = USRSCTP_LAYOUT.status;
-    const buffer = new Uint8Array(S.size);
-    const view = new DataView(buffer.buffer);
-    view.setUint32(0, assocId, true);
-    const length = new Uint32Array([S.size]);
-    const r = this.#stack.lib.usrsctp_getsockopt(
+  protected readAddresses(assocId: number, local: boolean): DecodedSockaddr[] {
+    return readAddresses(this.#stack, this.#so, assocId, local);
+  }
+
+  protected getSctpOption(name: number, value: Uint8Array<ArrayBuffer>): boolean {
+    const length = new Uint32Array([value.length]);
+    return this.#stack.lib.usrsctp_getsockopt(
       this.#so,
       L.IPPROTO_SCTP,
-      L.SCTP_STATUS,
-      buffer,
+      name,
+      value,
       new Uint8Array(length.buffer),
+    ) >= 0;
+  }
+
+  protected receive(): number {
+    this.#infoLength[0] = this.#info.length;
+    this.#infoType[0] = 0;
+    this.#flags[0] = L.MSG_DONTWAIT;
+    const r = this.#stack.lib.usrsctp_recvv(
+      this.#so,
+      this.receiveBuffer,
+      this.#bufferLength,
+      null,
+      null,
+      this.#info,
+      this.#infoLengthBytes,
+      this.#infoTypeBytes,
+      this.#flagsBytes,
     );
-    if (r < 0) return undefined;
-    const peers = readAddresses(this.#stack, this.#so, assocId, false);
-    const primary = decodeSockaddr(buffer, S.primary);
-    return {
-      assocId,
-      peerAddresses: peers.map((p) => p.address),
-      peerPort: primary?.port ?? peers[0]?.port ?? 0,
-      primaryAddress: primary?.address ?? peers[0]?.address ?? "",
-      srtt: view.getUint32(S.primarySrtt, true),
-      inboundStreams: view.getUint16(S.inboundStreams, true),
-      outboundStreams: view.getUint16(S.outboundStreams, true),
-    };
+    // < 0: EAGAIN (or the association of a one-to-one socket is gone).
+    return r < 0n ? RECEIVE_AGAIN : Number(r);
   }
 
-  associations(): number[] {
-    const ids: number[] = [];
-    for (const [id, a] of this.#associations) if (a.state !== "connecting") ids.push(id);
-    return ids;
+  protected receivedFlags(): number {
+    return this.#flags[0];
   }
 
-  close(options: { abort?: boolean } = {}): Promise<void> {
-    this.#closePromise ??= this.#close(options.abort ?? false);
-    return this.#closePromise;
+  protected deliver(data: Uint8Array): void {
+    const v = this.#infoView;
+    this.emit({
+      type: "message",
+      assocId: v.getUint32(USRSCTP_LAYOUT.rcvinfo.assocId, true),
+      stream: v.getUint16(USRSCTP_LAYOUT.rcvinfo.sid, true),
+      ppid: v.getUint32(USRSCTP_LAYOUT.rcvinfo.ppid, false),
+      data,
+    });
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  protected acceptAll(): void {
+    for (;;) {
+      const so = this.#stack.lib.usrsctp_accept(this.#so, null, null);
+      if (so === null) return;
+      this.#stack.retain();
+      const endpoint = new UsrsctpEndpoint({
+        stack: this.#stack,
+        so,
+        style: "one-to-one",
+        listening: false,
+        localPort: this.localPort,
+        onEvent: this.eventHandler,
+        remoteUdpPort: this.#remoteUdpPort,
+        onClosed: this.#onClosed,
+      });
+      this.emit({ type: "accept", endpoint });
+    }
+  }
+
+  protected override associationsChanged(): void {
+    const wanted = this.assocs.size > 0 && !this.isClosed;
+    if (wanted && this.#backstop === undefined) {
+      this.#backstop = setInterval(() => this.upcall(), BACKSTOP_INTERVAL_MS);
+      Deno.unrefTimer(this.#backstop);
+    } else if (!wanted && this.#backstop !== undefined) {
+      clearInterval(this.#backstop);
+      this.#backstop = undefined;
+    }
+  }
+
+  protected override pollNow(): void {
+    this.upcall();
+  }
+
+  protected async release(): Promise<void> {
+    this.#stack.unregister(this.#so);
+    if (this.listening) this.#stack.noteListening(this.localPort, -1);
+    this.#stack.lib.usrsctp_close(this.#so);
+    await this.#onClosed();
   }
 
   // ---- internals --------------------------------------------------------------------------
 
-  #checkOpen(action: string): void {
-    if (this.#closing || this.#closed) {
-      throw new SctpError("closed", `Cannot ${action}: the endpoint is closed`);
-    }
-  }
-
-  #emit(event: SctpEvent): void {
-    try {
-      this.#onEvent(event);
-    } catch (error) {
-      reportError(error);
-    }
+  #fillSndinfo(assocId: number, stream: number, ppid: number, flags: number): Uint8Array {
+    const S = USRSCTP_LAYOUT.sndinfo;
+    const v = this.#sndinfoView;
+    v.setUint16(S.sid, stream, true);
+    v.setUint16(S.flags, flags, true);
+    v.setUint32(S.ppid, ppid, false); // opaque to SCTP: network byte order on the wire
+    v.setUint32(S.context, 0, true);
+    v.setUint32(S.assocId, assocId, true);
+    return this.#sndinfo;
   }
 
   #setRemoteUdpPort(addresses: readonly string[], port: number): void {
@@ -559,382 +428,14 @@ export class UsrsctpEndpoint implements SctpEndpoint, UpcallTarget {
     }
     return undefined;
   }
+}
 
-  #track(assocId: number, state: Association["state"]): Association {
-    let a = this.#associations.get(assocId);
-    if (a === undefined) {
-      a = { state, queue: [], head: 0 };
-      this.#associations.set(assocId, a);
-      this.#updateBackstop();
-    }
-    return a;
-  }
-
-  #forget(assocId: number): void {
-    const a = this.#associations.get(assocId);
-    if (a === undefined) return;
-    this.#dropQueue(assocId, a);
-    this.#associations.delete(assocId);
-    this.#updateBackstop();
-    if (this.#associations.size === 0) this.#closeWaiter?.();
-  }
-
-  #waitUp(assocId: number, a: Association, timeout?: number): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const waiter: NonNullable<Association["waiter"]> = { resolve, reject };
-      if (timeout !== undefined && timeout > 0) {
-        waiter.timer = setTimeout(() => {
-          if (a.waiter !== waiter) return;
-          a.waiter = undefined;
-          this.#sendNow(assocId, new Uint8Array(0), 0, 0, L.SCTP_ABORT);
-          this.#forget(assocId);
-          reject(
-            new SctpError(
-              "timeout",
-              `Cannot set up association ${assocId}: no answer in ${timeout} ms`,
-            ),
-          );
-        }, timeout);
-      }
-      a.waiter = waiter;
-    });
-  }
-
-  #settle(a: Association, assocId: number, error?: SctpError): void {
-    const waiter = a.waiter;
-    if (waiter === undefined) return;
-    a.waiter = undefined;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    if (error === undefined) waiter.resolve(assocId);
-    else waiter.reject(error);
-  }
-
-  #updateBackstop(): void {
-    const wanted = this.#associations.size > 0 && !this.#closed;
-    if (wanted && this.#backstop === undefined) {
-      this.#backstop = setInterval(() => this.upcall(), BACKSTOP_INTERVAL_MS);
-      Deno.unrefTimer(this.#backstop);
-    } else if (!wanted && this.#backstop !== undefined) {
-      clearInterval(this.#backstop);
-      this.#backstop = undefined;
-    }
-  }
-
-  #fillSndinfo(assocId: number, stream: number, ppid: number, flags: number): Uint8Array {
-    const v = this.#sndinfoView;
-    v.setUint16(0, stream, true);
-    v.setUint16(2, flags, true);
-    v.setUint32(4, ppid, false); // opaque to SCTP: network byte order on the wire
-    v.setUint32(8, 0, true);
-    v.setUint32(12, assocId, true);
-    return this.#sndinfo;
-  }
-
-  /** Sends one message now; returns 0 or the errno value. */
-  #sendNow(assocId: number, data: Uint8Array, stream: number, ppid: number, flags: number): number {
-    const info = this.#fillSndinfo(assocId, stream, ppid, flags);
-    const n = this.#stack.lib.usrsctp_sendv(
-      this.#so,
-      data.length > 0 ? data : NOT_NULL, // usrsctp rejects a NULL buffer (EFAULT), even for 0 bytes
-      BigInt(data.length),
-      null,
-      0,
-      info,
-      info.length,
-      L.SCTP_SENDV_SNDINFO,
-      0,
-    );
-    return n < 0n ? errno() : 0;
-  }
-
-  #shutdownNow(assocId: number): void {
-    if (this.#style === "one-to-one") {
-      this.#stack.lib.usrsctp_shutdown(this.#so, L.SHUT_WR);
-    } else {
-      this.#sendNow(assocId, new Uint8Array(0), 0, 0, L.SCTP_EOF);
-    }
-  }
-
-  #enqueue(a: Association, data: Uint8Array, stream: number, ppid: number, flags: number): void {
-    a.queue.push({ data, stream, ppid, flags });
-    this.#queued++;
-  }
-
-  #dropQueue(assocId: number, a: Association): void {
-    const pending = a.queue.length - a.head;
-    if (pending <= 0) return;
-    const dropped = a.queue.slice(a.head);
-    a.queue = [];
-    a.head = 0;
-    this.#queued -= pending;
-    for (const m of dropped) {
-      if (m.data.length === 0 && m.flags & (L.SCTP_EOF | L.SCTP_ABORT)) continue; // control
-      this.#emit({ type: "sendFailed", assocId, ppid: m.ppid, stream: m.stream });
-    }
-  }
-
-  /** Sends queued messages while the socket takes them. */
-  #flush(): void {
-    for (const [assocId, a] of this.#associations) {
-      while (a.head < a.queue.length) {
-        const m = a.queue[a.head];
-        let code: number;
-        if (m.flags & L.SCTP_EOF && m.data.length === 0) {
-          this.#shutdownNow(assocId);
-          code = 0;
-        } else {
-          code = this.#sendNow(assocId, m.data, m.stream, m.ppid, m.flags);
-        }
-        if (code === L.EAGAIN) break; // this association's share is full; try the others
-        a.head++;
-        this.#queued--;
-        if (code !== 0) {
-          this.#emit({ type: "sendFailed", assocId, ppid: m.ppid, stream: m.stream });
-        }
-      }
-      if (a.head >= a.queue.length) {
-        a.queue = [];
-        a.head = 0;
-      } else if (a.head > 1024 && a.head * 2 > a.queue.length) {
-        a.queue = a.queue.slice(a.head); // release sent messages
-        a.head = 0;
-      }
-    }
-  }
-
-  #acceptAll(): void {
-    for (;;) {
-      const so = this.#stack.lib.usrsctp_accept(this.#so, null, null);
-      if (so === null) return;
-      this.#stack.retain();
-      const endpoint = new UsrsctpEndpoint({
-        stack: this.#stack,
-        so,
-        style: "one-to-one",
-        listening: false,
-        localPort: this.localPort,
-        onEvent: this.#onEvent,
-        remoteUdpPort: this.#remoteUdpPort,
-        onClosed: this.#onClosed,
-      });
-      this.#emit({ type: "accept", endpoint });
-    }
-  }
-
-  #drain(): void {
-    if (this.#draining) return;
-    this.#draining = true;
-    const lib = this.#stack.lib;
-    const info = this.#info;
-    const infoLength = new Uint8Array(this.#infoLength.buffer);
-    const infoType = new Uint8Array(this.#infoType.buffer);
-    const flags = new Uint8Array(this.#flags.buffer);
-    try {
-      while (!this.#closed) {
-        this.#infoLength[0] = info.length;
-        this.#infoType[0] = 0;
-        this.#flags[0] = L.MSG_DONTWAIT;
-        const r = lib.usrsctp_recvv(
-          this.#so,
-          this.#buffer,
-          this.#bufferLength,
-          null,
-          null,
-          info,
-          infoLength,
-          infoType,
-          flags,
-        );
-        if (r < 0n) return; // EAGAIN (or the association of a one-to-one socket is gone)
-        const n = Number(r);
-        const f = this.#flags[0];
-        const notification = (f & L.MSG_NOTIFICATION) !== 0;
-        if (n === 0 && !notification) return; // one-to-one: end of the association
-        if ((f & L.MSG_EOR) === 0) {
-          this.#appendPartial(this.#buffer.subarray(0, n));
-          continue;
-        }
-        let data: Uint8Array = this.#buffer.subarray(0, n);
-        if (this.#partialLength > 0) {
-          this.#appendPartial(data);
-          data = this.#partial!.subarray(0, this.#partialLength);
-          this.#partialLength = 0;
-        }
-        if (notification) this.#notification(data);
-        else {
-          const v = this.#infoView;
-          this.#emit({
-            type: "message",
-            assocId: v.getUint32(USRSCTP_LAYOUT.rcvinfo.assocId, true),
-            stream: v.getUint16(USRSCTP_LAYOUT.rcvinfo.sid, true),
-            ppid: v.getUint32(USRSCTP_LAYOUT.rcvinfo.ppid, false),
-            data,
-          });
-        }
-      }
-    } finally {
-      this.#draining = false;
-    }
-  }
-
-  #appendPartial(piece: Uint8Array): void {
-    const needed = this.#partialLength + piece.length;
-    if (this.#partial === undefined || this.#partial.length < needed) {
-      const grown = new Uint8Array(Math.max(needed, 2 * (this.#partial?.length ?? 0)));
-      if (this.#partial !== undefined) grown.set(this.#partial.subarray(0, this.#partialLength));
-      this.#partial = grown;
-    }
-    this.#partial.set(piece, this.#partialLength);
-    this.#partialLength = needed;
-  }
-
-  #notification(data: Uint8Array): void {
-    const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    if (data.length < 8) return;
-    switch (v.getUint16(0, true)) {
-      case L.SCTP_ASSOC_CHANGE: {
-        const A = USRSCTP_LAYOUT.assocChange;
-        if (data.length < 20) return;
-        const state = v.getUint16(A.state, true);
-        const assocId = v.getUint32(A.assocId, true);
-        this.#assocChange(
-          assocId,
-          state,
-          v.getUint16(A.inboundStreams, true),
-          v.getUint16(A.outboundStreams, true),
-        );
-        return;
-      }
-      case L.SCTP_PEER_ADDR_CHANGE: {
-        const P = USRSCTP_LAYOUT.paddrChange;
-        if (data.length < P.assocId + 4) return;
-        const address = decodeSockaddr(data, P.address);
-        const state = PADDR_STATES[v.getUint32(P.state, true)];
-        if (address === undefined || state === undefined) return;
-        this.#emit({
-          type: "peerAddressChange",
-          assocId: v.getUint32(P.assocId, true),
-          address: address.address,
-          state,
-        });
-        return;
-      }
-      case L.SCTP_SHUTDOWN_EVENT: {
-        const assocId = v.getUint32(USRSCTP_LAYOUT.shutdownEvent.assocId, true);
-        const a = this.#associations.get(assocId);
-        if (a !== undefined) a.state = "closing";
-        this.#emit({ type: "shutdown", assocId });
-        return;
-      }
-      case L.SCTP_SEND_FAILED_EVENT: {
-        const F = USRSCTP_LAYOUT.sendFailedEvent;
-        if (data.length < F.data) return;
-        this.#emit({
-          type: "sendFailed",
-          assocId: v.getUint32(F.assocId, true),
-          stream: v.getUint16(F.info, true),
-          ppid: v.getUint32(F.info + 4, false),
-        });
-        return;
-      }
-    }
-  }
-
-  #assocChange(assocId: number, state: number, inbound: number, outbound: number): void {
-    switch (state) {
-      case L.SCTP_COMM_UP: {
-        const a = this.#track(assocId, "up");
-        a.state = "up";
-        const peers = readAddresses(this.#stack, this.#so, assocId, false);
-        this.#emit({
-          type: "up",
-          assocId,
-          peerAddresses: peers.map((p) => p.address),
-          peerPort: peers[0]?.port ?? 0,
-          inboundStreams: inbound,
-          outboundStreams: outbound,
-        });
-        this.#settle(a, assocId);
-        if (this.#closing) this.#shutdownNow(assocId);
-        return;
-      }
-      case L.SCTP_RESTART:
-        this.#track(assocId, "up").state = "up";
-        this.#emit({ type: "restart", assocId });
-        return;
-      case L.SCTP_COMM_LOST:
-      case L.SCTP_SHUTDOWN_COMP:
-      case L.SCTP_CANT_STR_ASSOC: {
-        const a = this.#associations.get(assocId);
-        const type = state === L.SCTP_COMM_LOST
-          ? "lost"
-          : state === L.SCTP_SHUTDOWN_COMP
-          ? "closed"
-          : "cantStart";
-        this.#emit({ type, assocId });
-        if (a !== undefined) {
-          this.#settle(
-            a,
-            assocId,
-            new SctpError(
-              "connect-failed",
-              `Cannot set up association ${assocId}: ${
-                type === "cantStart" ? "the peer did not answer" : `association ${type}`
-              }`,
-            ),
-          );
-        }
-        this.#forget(assocId);
-        return;
-      }
-    }
-  }
-
-  async #close(abort: boolean): Promise<void> {
-    this.#closing = true;
-    if (this.#associations.size > 0) {
-      const done = new Promise<void>((resolve) => (this.#closeWaiter = resolve));
-      for (const [assocId, a] of this.#associations) {
-        if (abort || a.state === "connecting") {
-          this.#dropQueue(assocId, a);
-          this.#sendNow(assocId, new Uint8Array(0), 0, 0, L.SCTP_ABORT);
-          this.#settle(
-            a,
-            assocId,
-            new SctpError("closed", `Cannot set up association ${assocId}: endpoint closed`),
-          );
-        } else if (a.state === "up") {
-          if (a.head < a.queue.length) this.#enqueue(a, new Uint8Array(0), 0, 0, L.SCTP_EOF);
-          else this.#shutdownNow(assocId);
-          a.state = "closing";
-        }
-      }
-      if (abort) {
-        for (const assocId of [...this.#associations.keys()]) this.#forget(assocId);
-      }
-      if (this.#associations.size > 0) {
-        this.upcall();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          done,
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
-        ]);
-        clearTimeout(timer);
-        for (const [assocId, a] of this.#associations) {
-          this.#dropQueue(assocId, a);
-          this.#sendNow(assocId, new Uint8Array(0), 0, 0, L.SCTP_ABORT);
-        }
-      }
-      this.#closeWaiter = undefined;
-    }
-    this.#closed = true;
-    this.#associations.clear();
-    this.#updateBackstop();
-    this.#stack.unregister(this.#so);
-    if (this.#listening) this.#stack.noteListening(this.localPort, -1);
-    this.#stack.lib.usrsctp_close(this.#so);
-    await this.#onClosed();
-  }
+/** usrsctp knows no association to the peer after `connectx`/`sendv` (it should). */
+function cannotSetUp(addresses: readonly string[], port: number): SctpError {
+  return new SctpError(
+    "connect-failed",
+    `Cannot set up an association to ${addresses.join(", ")} port ${port}`,
+  );
 }
 
 /** Whether an address hints at this host (loopback or wildcard). */

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { readEnv } from "../../../ffi/usrsctp.ts";
+import { readEnv } from "../../../ffi/libc.ts";
 import {
   type SctpEndpoint,
   type SctpEndpointOptions,

@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { libc } from "../../../ffi/libc.ts";
 import { libsctp } from "../../../ffi/libsctp.ts";
 import { kernelSctpAvailable, kernelTransport } from "../../../src/transport/kernel/mod.ts";
-import type { SctpEvent, SctpTuning } from "../../../src/transport/types.ts";
+import type { SctpEvent } from "../../../src/transport/types.ts";
+import { FAST, Recorder } from "../../transport/_conformance.ts";
 
 const skip = !kernelSctpAvailable()
   ? "no kernel SCTP here (run it in the user-mode-linux guest)"
@@ -23,16 +24,6 @@ else {
   libc();
   libsctp();
 }
-
-/** Fast failure detection. */
-const FAST: SctpTuning = {
-  rtoInitial: 200,
-  rtoMin: 100,
-  rtoMax: 400,
-  heartbeatInterval: 200,
-  pathMaxRetransmissions: 2,
-  associationMaxRetransmissions: 4,
-};
 
 async function ip(...args: string[]): Promise<void> {
   await ipBatch([], [args.join(" ")]);
@@ -156,53 +147,13 @@ class PeerHost implements AsyncDisposable {
   }
 }
 
-function recorder(): {
-  events: SctpEvent[];
-  handler: (e: SctpEvent) => void;
-  wait: (p: (e: SctpEvent) => boolean, timeout: number) => Promise<SctpEvent>;
-} {
-  const events: SctpEvent[] = [];
-  const waiters = new Set<{ p: (e: SctpEvent) => boolean; resolve: (e: SctpEvent) => void }>();
-  return {
-    events,
-    handler: (e) => {
-      if (e.type === "message") return;
-      events.push(e);
-      for (const w of waiters) {
-        if (w.p(e)) {
-          waiters.delete(w);
-          w.resolve(e);
-        }
-      }
-    },
-    wait: (p, timeout) => {
-      const seen = events.find(p);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const w = {
-          p,
-          resolve: (e: SctpEvent) => {
-            clearTimeout(timer);
-            resolve(e);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(w);
-          reject(new Error(`Event not seen in ${timeout} ms; saw ${JSON.stringify(events)}`));
-        }, timeout);
-        waiters.add(w);
-      });
-    },
-  };
-}
-
 Deno.test({
   name: "kernel endpoint reports lost when the peer host dies, and fails its queued sends",
   ignore: skip !== undefined,
   fn: async () => {
     await using host = new PeerHost(1);
     await host.boot("server", host.peerAddress, "7001");
-    const r = recorder();
+    const r = new Recorder();
     let echoes = 0;
     await using client = await kernelTransport().open(
       { addresses: [host.localAddress], ...FAST },
@@ -216,7 +167,7 @@ Deno.test({
     await host.crash();
     const t0 = Date.now();
     for (let i = 0; i < 5; i++) client.send(id, new Uint8Array(100), { ppid: 11, stream: 1 });
-    await r.wait((e) => e.type === "lost" && e.assocId === id, 15000);
+    await r.waitFor((e) => e.type === "lost" && e.assocId === id, 15000, "the lost event");
     const elapsed = Date.now() - t0;
     console.log(`loss detected after ${elapsed} ms`);
     assert.ok(!client.associations().includes(id));
@@ -232,7 +183,7 @@ Deno.test({
   name: "kernel endpoint reports a restart when the peer host comes back on the same port",
   ignore: skip !== undefined,
   fn: async () => {
-    const r = recorder();
+    const r = new Recorder();
     let received = 0;
     // Slow heartbeats here: the association must outlive the peer's crash.
     await using server = await kernelTransport().open(
@@ -248,11 +199,14 @@ Deno.test({
     const client = [host.peerAddress, "7102", host.localAddress, "7002"];
     const first = await host.boot("client", ...client, "1");
     await first.waitFor("echoes 1");
-    const up = await r.wait((e) => e.type === "up", 5000) as Extract<SctpEvent, { type: "up" }>;
+    const up = await r.waitFor((e) => e.type === "up", 5000, "up") as Extract<
+      SctpEvent,
+      { type: "up" }
+    >;
     assert.equal(up.peerPort, 7102);
     await host.crash();
     const second = await host.boot("client", ...client, "5");
-    await r.wait((e) => e.type === "restart" && e.assocId === up.assocId, 8000);
+    await r.waitFor((e) => e.type === "restart" && e.assocId === up.assocId, 8000, "restart");
     assert.ok(server.associations().includes(up.assocId), "the same association id goes on");
     await second.waitFor("echoes 5", 10000);
     assert.equal(received, 6, "1 message before the restart, 5 after");
@@ -272,7 +226,7 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.ok(tc.success, new TextDecoder().decode(tc.stderr));
-    const r = recorder();
+    const r = new Recorder();
     const echoes: number[] = [];
     await using client = await kernelTransport().open(
       { addresses: [host.localAddress], ...FAST },

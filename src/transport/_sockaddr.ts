@@ -1,15 +1,18 @@
 /**
- * `struct sockaddr_in` (16 bytes) and `struct sockaddr_in6` (28 bytes) in Linux layout, packed
- * back to back as `sctp_bindx`, `sctp_connectx`, `sctp_getpaddrs` and `sctp_getladdrs` use
- * them.
+ * `struct sockaddr_in` (16 bytes) and `struct sockaddr_in6` (28 bytes) in Linux layout (no
+ * `sin_len`), packed back to back as `sctp_bindx`/`usrsctp_bindx`, `sctp_connectx`/
+ * `usrsctp_connectx`, `usrsctp_sendv` and the `getpaddrs`/`getladdrs` functions of both backends
+ * use them: usrsctp on Linux uses the system's structs, so one encoding serves both.
  *
  * @module
  */
 
-import { formatIpAddress, ipv4Of, parseIpAddress } from "../../net/ip_address.ts";
-import { KSCTP } from "../../../ffi/libsctp.ts";
-import { SctpError } from "../types.ts";
+import { formatIpAddress, ipv4Of, parseIpAddress } from "../net/ip_address.ts";
+import { SctpError } from "./types.ts";
 
+/** Linux address families (the same for kernel SCTP and usrsctp on Linux). */
+const AF_INET = 2;
+const AF_INET6 = 10;
 const SOCKADDR_IN_SIZE = 16;
 const SOCKADDR_IN6_SIZE = 28;
 
@@ -46,16 +49,16 @@ export function addressBytes(address: string): Uint8Array {
   return ipv4Of(bytes) ?? bytes;
 }
 
+/** Writes one struct at `offset`; returns its size. */
 function write(out: Uint8Array, offset: number, bytes: Uint8Array, port: number): number {
   const view = new DataView(out.buffer, out.byteOffset + offset);
+  view.setUint16(2, port, false);
   if (bytes.length === 4) {
-    view.setUint16(0, KSCTP.AF_INET, true);
-    view.setUint16(2, port, false);
+    view.setUint16(0, AF_INET, true);
     out.set(bytes, offset + 4);
     return SOCKADDR_IN_SIZE;
   }
-  view.setUint16(0, KSCTP.AF_INET6, true);
-  view.setUint16(2, port, false);
+  view.setUint16(0, AF_INET6, true);
   out.set(bytes, offset + 8);
   return SOCKADDR_IN6_SIZE;
 }
@@ -66,6 +69,7 @@ function write(out: Uint8Array, offset: number, bytes: Uint8Array, port: number)
  * @param address IPv4 or IPv6 address text.
  * @param port Port (host order).
  * @returns `sockaddr_in` or `sockaddr_in6` bytes.
+ * @throws {SctpError} `invalid-argument` for text that is no IP address.
  */
 export function encodeSockaddr(address: string, port: number): Uint8Array<ArrayBuffer> {
   const bytes = addressBytes(address);
@@ -80,7 +84,7 @@ export function encodeSockaddr(address: string, port: number): Uint8Array<ArrayB
  * @param addresses Address texts (at least one).
  * @param port Port (host order).
  * @returns The packed list.
- * @throws {SctpError} `invalid-argument` for an empty list or a bad address.
+ * @throws {SctpError} `invalid-argument` for an empty list, a bad address or port.
  */
 export function encodeSockaddrs(addresses: readonly string[], port: number): PackedSockaddrs {
   if (addresses.length === 0) {
@@ -90,10 +94,8 @@ export function encodeSockaddrs(addresses: readonly string[], port: number): Pac
     throw new SctpError("invalid-argument", `Cannot use port ${port}: not a port number`);
   }
   const parsed = addresses.map(addressBytes);
-  const size = parsed.reduce(
-    (n, b) => n + (b.length === 4 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE),
-    0,
-  );
+  let size = 0;
+  for (const b of parsed) size += b.length === 4 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE;
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const b of parsed) offset += write(bytes, offset, b, port);
@@ -105,17 +107,17 @@ export function encodeSockaddrs(addresses: readonly string[], port: number): Pac
  *
  * @param bytes Buffer holding it.
  * @param offset Where it starts.
- * @returns The address and port, or `undefined` for another family.
+ * @returns The address and port, or `undefined` for another family (or a short buffer).
  */
 export function decodeSockaddr(bytes: Uint8Array, offset = 0): DecodedSockaddr | undefined {
   if (bytes.length < offset + SOCKADDR_IN_SIZE) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset);
   const family = view.getUint16(0, true);
   const port = view.getUint16(2, false);
-  if (family === KSCTP.AF_INET) {
+  if (family === AF_INET) {
     return { address: formatIpAddress(bytes, offset + 4, 4), port };
   }
-  if (family === KSCTP.AF_INET6 && bytes.length >= offset + SOCKADDR_IN6_SIZE) {
+  if (family === AF_INET6 && bytes.length >= offset + SOCKADDR_IN6_SIZE) {
     const raw = bytes.subarray(offset + 8, offset + 24);
     const v4 = ipv4Of(raw);
     return { address: v4 ? formatIpAddress(v4, 0, 4) : formatIpAddress(raw, 0, 16), port };
@@ -124,11 +126,11 @@ export function decodeSockaddr(bytes: Uint8Array, offset = 0): DecodedSockaddr |
 }
 
 /**
- * Decodes a packed list that C code allocated (`sctp_getpaddrs`, `sctp_getladdrs`).
+ * Decodes a packed list that C code allocated (`getpaddrs`, `getladdrs`).
  *
  * @param pointer Start of the list.
  * @param count Number of entries.
- * @returns The addresses (unknown families end the list).
+ * @returns The addresses (an unknown family ends the list).
  */
 export function decodeSockaddrList(pointer: Deno.PointerObject, count: number): DecodedSockaddr[] {
   const view = new Deno.UnsafePointerView(pointer);
@@ -137,9 +139,9 @@ export function decodeSockaddrList(pointer: Deno.PointerObject, count: number): 
   const entry = new Uint8Array(SOCKADDR_IN6_SIZE);
   for (let i = 0; i < count; i++) {
     const family = view.getUint16(offset);
-    const size = family === KSCTP.AF_INET
+    const size = family === AF_INET
       ? SOCKADDR_IN_SIZE
-      : family === KSCTP.AF_INET6
+      : family === AF_INET6
       ? SOCKADDR_IN6_SIZE
       : 0;
     if (size === 0) break;
@@ -150,4 +152,36 @@ export function decodeSockaddrList(pointer: Deno.PointerObject, count: number): 
     offset += size;
   }
   return out;
+}
+
+/**
+ * Calls a `getpaddrs`/`getladdrs`-style C function (`int f(..., struct sockaddr **addrs)`,
+ * returning the count), decodes the list it allocated and frees it with its `free` partner.
+ *
+ * @example
+ * ```ts ignore
+ * const peers = readSockaddrList(
+ *   (out) => lib.sctp_getpaddrs(fd, assocId, out),
+ *   (list) => lib.sctp_freepaddrs(list),
+ * );
+ * ```
+ *
+ * @param get Calls the function with the out-parameter (8 bytes for the pointer).
+ * @param free Frees the list.
+ * @returns The addresses; none when the call failed or found none.
+ */
+export function readSockaddrList(
+  get: (out: Uint8Array<ArrayBuffer>) => number,
+  free: (list: Deno.PointerObject) => unknown,
+): DecodedSockaddr[] {
+  const out = new BigUint64Array(1);
+  const n = get(new Uint8Array(out.buffer));
+  if (n <= 0) return [];
+  const pointer = Deno.UnsafePointer.create(out[0]);
+  if (pointer === null) return [];
+  try {
+    return decodeSockaddrList(pointer, n);
+  } finally {
+    free(pointer);
+  }
 }
