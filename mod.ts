@@ -21,3 +21,5 @@ export * from "./src/codec/mod.ts";
 export * from "./src/net/ip_address.ts";
 export * from "./src/csp/mod.ts";
 export * from "./src/transport/mod.ts";
+export * from "./src/handlespace/mod.ts";
+export * from "./src/pool/mod.ts";

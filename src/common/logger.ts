@@ -100,6 +100,8 @@ export class Logger {
   #host: string;
 
   /**
+   * Makes a logger; it opens `options.file` (or appends to `options.appendFile`) at once.
+   *
    * @param options Level, colour and target.
    */
   constructor(options: LoggerOptions = {}) {

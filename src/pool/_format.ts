@@ -1,0 +1,17 @@
+/**
+ * Text helpers shared by the pool element and pool user code (internal).
+ *
+ * @module
+ */
+
+/** 8 hex digits, as RSPLIB prints identifiers after a `$`. */
+export function hex(id: number): string {
+  return (id >>> 0).toString(16).padStart(8, "0");
+}
+
+/** A random 32-bit identifier in 1..0xfffffffe (RSPLIB's PE identifier range). */
+export function randomIdentifier(): number {
+  const a = new Uint32Array(1);
+  do crypto.getRandomValues(a); while (a[0] === 0 || a[0] === 0xffffffff);
+  return a[0];
+}
