@@ -30,7 +30,7 @@ import type {
 import { Handlespace } from "../handlespace/mod.ts";
 import { HandlespaceError } from "../handlespace/errors.ts";
 import { type PoolElementEntry, TimerKind } from "../handlespace/types.ts";
-import { type Logger, silentLogger } from "../common/logger.ts";
+import { type Logger, LogLevel, silentLogger } from "../common/logger.ts";
 import { AddressScope, addressScope, normalizeIpAddress } from "../net/ip_address.ts";
 import { formatEndpointAddresses } from "../net/address_port.ts";
 import type { SctpEndpoint, SctpEvent, SctpTransport } from "../transport/types.ts";
@@ -159,6 +159,8 @@ export class Registrar {
   #inStartupPhase = true;
   #closed = false;
   readonly #associations = new Set<number>();
+  /** Peer addresses (normalized) and port of each association: read once, not per registration. */
+  readonly #peers = new Map<number, { addresses: string[]; port: number }>();
   readonly #stats: Omit<
     RegistrarStatistics,
     "pools" | "poolElements" | "ownedPoolElements" | "associations" | "peers"
@@ -338,6 +340,15 @@ export class Registrar {
           break;
         case "up":
           this.#associations.add(event.assocId);
+          if (event.peerAddresses.length > 0) {
+            this.#peers.set(event.assocId, {
+              addresses: event.peerAddresses.map((a) => normalizeIpAddress(a) ?? a),
+              port: event.peerPort,
+            });
+          }
+          break;
+        case "peerAddressChange":
+          this.#peers.delete(event.assocId); // read again at the next registration
           break;
         case "lost":
         case "closed":
@@ -357,6 +368,7 @@ export class Registrar {
 
   #onAssociationEnd(assocId: number, why: string): void {
     const known = this.#associations.delete(assocId);
+    this.#peers.delete(assocId);
     this.#limiter.forget(assocId);
     if (known || why !== "closed") this.#removePoolElementsOfConnection(assocId, why);
   }
@@ -441,13 +453,25 @@ export class Registrar {
 
   #handleRegistration(assocId: number, m: RegistrationMessage): void {
     const pe = m.poolElement;
-    const status = this.#endpoint.status(assocId);
-    if (status === undefined) {
-      this.#log.error(`Unable to obtain peer addresses of assoc ${assocId}`);
-      return;
+    const withDistance = DPF_WITH_DISTANCE.has(pe.policy.type);
+    let peer = this.#peers.get(assocId);
+    let srtt = 0;
+    if (peer === undefined || withDistance) {
+      // Only DPF policies need the SRTT; the addresses come from the "up" event.
+      const status = this.#endpoint.status(assocId);
+      if (status === undefined) {
+        this.#log.error(`Unable to obtain peer addresses of assoc ${assocId}`);
+        return;
+      }
+      peer = {
+        addresses: status.peerAddresses.map((a) => normalizeIpAddress(a) ?? a),
+        port: status.peerPort,
+      };
+      this.#peers.set(assocId, peer);
+      srtt = status.srtt;
     }
     const minScope = this.#config.minAddressScope;
-    const peerAddresses = status.peerAddresses.map((a) => normalizeIpAddress(a) ?? a);
+    const peerAddresses = peer.addresses;
     // User transport: addresses of the association (port ignored) of at least the min scope.
     const userAddresses = pe.userTransport.addresses.filter((a) =>
       addressScope(a) >= minScope && peerAddresses.includes(a)
@@ -463,13 +487,14 @@ export class Registrar {
       } else {
         const registratorTransport: TransportParameter = {
           protocol: "sctp",
-          port: status.peerPort,
+          port: peer.port,
           addresses: asapAddresses,
           controlChannel: false,
         };
-        const distance = DPF_WITH_DISTANCE.has(pe.policy.type)
-          ? roundDistance(status.srtt / 2, this.#config.distanceStep)
+        const distance = withDistance
+          ? roundDistance(srtt / 2, this.#config.distanceStep)
           : undefined;
+        const now = this.#clock();
         try {
           const entry = this.#handlespace.registerPoolElement(m.poolHandle, {
             ...pe,
@@ -479,18 +504,22 @@ export class Registrar {
             registratorTransport,
             connection: assocId,
             distance,
+            now,
           });
           this.#stats.registrations++;
           this.#handlespace.setTimer(
             entry,
             TimerKind.KeepAliveTransmission,
-            this.#clock() + this.#config.endpointKeepAliveTransmissionInterval,
+            now + this.#config.endpointKeepAliveTransmissionInterval,
           );
           this.#rescheduleHandlespaceTimer();
-          this.#log.action(
-            `${entry.isNew ? "Registered" : "Re-registered"} PE $${hex8(pe.identifier)} in pool ` +
-              `${formatPoolHandle(m.poolHandle)}`,
-          );
+          if (this.#log.enabled(LogLevel.Action)) {
+            this.#log.action(
+              `${entry.isNew ? "Registered" : "Re-registered"} PE $${hex8(pe.identifier)} in pool ${
+                formatPoolHandle(m.poolHandle)
+              }`,
+            );
+          }
           this.#hooks.poolElementRegistered?.(entry);
         } catch (e) {
           if (!(e instanceof HandlespaceError)) throw e;
@@ -562,11 +591,14 @@ export class Registrar {
       this.#reply(assocId, notFound(m.poolHandle));
       return;
     }
-    const poolElements: PoolElementParameter[] = entries.map((e) => {
-      const p = e.toParameter();
-      delete p.registratorTransport;
-      return p;
-    });
+    // A fresh object without the registrator transport (`delete` would make it a slow dictionary).
+    const poolElements: PoolElementParameter[] = entries.map((e) => ({
+      identifier: e.identifier >>> 0,
+      homeRegistrarIdentifier: e.homeRegistrarIdentifier >>> 0,
+      registrationLife: e.registrationLife,
+      userTransport: e.userTransport,
+      policy: e.policy,
+    }));
     this.#reply(assocId, {
       type: "handleResolutionResponse",
       poolHandle: m.poolHandle,
@@ -655,7 +687,9 @@ export class Registrar {
   #rescheduleHandlespaceTimer(): void {
     if (this.#closed) return;
     const due = this.#handlespace.nextTimerDue() ?? Infinity;
-    if (due === this.#handlespaceTimerDue && this.#handlespaceTimer !== undefined) return;
+    // A timer armed earlier than needed stays (it re-arms when it fires with nothing due):
+    // re-registrations move the earliest due time later at nearly every message.
+    if (due >= this.#handlespaceTimerDue && this.#handlespaceTimer !== undefined) return;
     if (this.#handlespaceTimer !== undefined) clearTimeout(this.#handlespaceTimer);
     this.#handlespaceTimer = undefined;
     this.#handlespaceTimerDue = due;
