@@ -3,7 +3,7 @@
  * processes on loopback (raw IP when privileged, and UDP encapsulation), next to a C program
  * doing the same over the same library (`bench/transport_baseline.c`, compiled into
  * `tests/tmp/` when gcc and the usrsctp headers are there). Writes
- * `docs/_parts/transport-benchmarks.md`.
+ * `docs/benchmarks/transport-usrsctp.md`.
  *
  *   deno run -A bench/transport.ts [--quick] [--no-write]
  *
@@ -326,8 +326,8 @@ in the first two columns.
 `;
   console.log(text);
   if (!args.has("no-write")) {
-    Deno.writeTextFileSync(`${ROOT}docs/_parts/transport-benchmarks.md`, text);
-    console.log("written to docs/_parts/transport-benchmarks.md");
+    Deno.writeTextFileSync(`${ROOT}docs/benchmarks/transport-usrsctp.md`, text);
+    console.log("written to docs/benchmarks/transport-usrsctp.md");
   }
 }
 

@@ -3,10 +3,10 @@
  * measured the same way in the same guest: compiles `transport_kernel_echo.c` (gcc, libsctp),
  * boots one guest, runs every server/client pairing of C and Deno over the guest's loopback
  * (RTT of a ping-pong, rate of one-way messages) and writes
- * `docs/_parts/transport-kernel-benchmarks.md`.
+ * `docs/benchmarks/transport-kernel.md`.
  *
  *   deno run -A bench/transport_kernel.ts [--rtt=2000] [--bulk=20000] [--size=100] [--rounds=2]
- *                                        [--out=docs/_parts/transport-kernel-benchmarks.md]
+ *                                        [--out=docs/benchmarks/transport-kernel.md]
  *
  * Needs root, user-mode-linux, gcc and libsctp-dev.
  *
@@ -24,7 +24,7 @@ const rttCount = Number(option("rtt", "2000"));
 const bulkCount = Number(option("bulk", "20000"));
 const size = Number(option("size", "100"));
 const rounds = Number(option("rounds", "2"));
-const out = option("out", `${ROOT}/docs/_parts/transport-kernel-benchmarks.md`);
+const out = option("out", `${ROOT}/docs/benchmarks/transport-kernel.md`);
 const work = `${ROOT}/tests/tmp/bench`;
 const echo = `${work}/transport_kernel_echo`;
 const deno = Deno.execPath();
