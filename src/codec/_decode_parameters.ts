@@ -16,7 +16,22 @@ import type {
 } from "./types.ts";
 import { AddressScope, addressScopeAt, formatIpAddress } from "../net/ip_address.ts";
 
-/** Options that change how addresses are filtered while decoding. */
+/**
+ * Options that change how addresses are filtered while decoding.
+ *
+ * @example Keep loopback addresses (tests on one host)
+ * ```ts
+ * import { decodeMessage, type DecodeOptions, encodeMessage } from "./mod.ts";
+ * const bytes = encodeMessage({
+ *   type: "serverAnnounce",
+ *   registrarIdentifier: 0x1111,
+ *   transports: [{ protocol: "sctp", port: 3863, addresses: ["127.0.0.1"] }],
+ * });
+ * const options: DecodeOptions = { loopback: true };
+ * const m = decodeMessage(11, bytes, options);
+ * if (m.type === "serverAnnounce") console.log(m.transports?.[0].addresses); // [ "127.0.0.1" ]
+ * ```
+ */
 export interface DecodeOptions {
   /**
    * Keep loopback addresses in transport parameters. RSPLIB drops every address of link-local

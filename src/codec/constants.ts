@@ -46,7 +46,16 @@ export const WellKnown = {
   ANNOUNCE_TTL: 30,
 } as const;
 
-/** ASAP message type codes (the low byte of RSPLIB's 0xaaNN). */
+/**
+ * ASAP message type codes (the low byte of RSPLIB's 0xaaNN).
+ *
+ * @example Recognize a Server Announce by its first byte
+ * ```ts
+ * import { AsapType } from "./constants.ts";
+ * const bytes = new Uint8Array([0x0a, 0, 0, 8, 0x0a, 0x0b, 0x0c, 0x0d]);
+ * console.log(bytes[0] === AsapType.ServerAnnounce); // true
+ * ```
+ */
 export const AsapType = {
   Registration: 0x01,
   Deregistration: 0x02,
@@ -64,7 +73,16 @@ export const AsapType = {
   Error: 0x0e,
 } as const;
 
-/** ENRP message type codes (the low byte of RSPLIB's 0xeeNN). */
+/**
+ * ENRP message type codes (the low byte of RSPLIB's 0xeeNN).
+ *
+ * @example Name an ENRP message type code
+ * ```ts
+ * import { EnrpType } from "./constants.ts";
+ * const name = Object.entries(EnrpType).find(([, code]) => code === 0x04)?.[0];
+ * console.log(name); // HandleUpdate
+ * ```
+ */
 export const EnrpType = {
   Presence: 0x01,
   HandleTableRequest: 0x02,
@@ -78,7 +96,21 @@ export const EnrpType = {
   Error: 0x0a,
 } as const;
 
-/** Message flag bits; each applies to the message type its name starts with. */
+/**
+ * Message flag bits; each applies to the message type its name starts with.
+ *
+ * @example Test the reject flag of a response
+ * ```ts
+ * import { encodeMessage, MessageFlag, poolHandle } from "./mod.ts";
+ * const bytes = encodeMessage({
+ *   type: "registrationResponse",
+ *   poolHandle: poolHandle("EchoPool"),
+ *   identifier: 0x11223344,
+ *   reject: true,
+ * });
+ * console.log((bytes[1] & MessageFlag.REJECT) !== 0); // true
+ * ```
+ */
 export const MessageFlag = {
   /** ASAP Registration Response, Handle Resolution Response: request rejected. */
   REJECT: 0x01,
@@ -94,7 +126,16 @@ export const MessageFlag = {
   TAKEOVER_SUGGESTED: 0x01,
 } as const;
 
-/** Parameter (TLV) type codes, without the action bits. */
+/**
+ * Parameter (TLV) type codes, without the action bits.
+ *
+ * @example Strip the action bits of a parameter type
+ * ```ts
+ * import { ParameterAction, ParameterType } from "./constants.ts";
+ * const type = 0x803f; // RSPLIB's Handle Resolution option
+ * console.log((type & ~ParameterAction.MASK) === ParameterType.HandleResolution); // true
+ * ```
+ */
 export const ParameterType = {
   IPv4Address: 0x0001,
   IPv6Address: 0x0002,
@@ -118,6 +159,13 @@ export const ParameterType = {
 /**
  * The top two bits of a parameter type: what a receiver does with a type it does not know.
  * RSPLIB sends its Handle Resolution option as `0x003f | SKIP` (0x803f).
+ *
+ * @example What to do with an unknown parameter
+ * ```ts
+ * import { ParameterAction } from "./constants.ts";
+ * const unknownType = 0xc0ff;
+ * console.log((unknownType & ParameterAction.MASK) === ParameterAction.SKIP_AND_REPORT); // true
+ * ```
  */
 export const ParameterAction = {
   /** Stop processing the message, report nothing. */
@@ -132,13 +180,33 @@ export const ParameterAction = {
   MASK: 0xc000,
 } as const;
 
-/** Value of a transport's "transport use" field. */
+/**
+ * Value of a transport's "transport use" field.
+ *
+ * @example The transport use of a transport parameter
+ * ```ts
+ * import { TransportUse } from "./constants.ts";
+ * import type { TransportParameter } from "./types.ts";
+ * const use = (t: TransportParameter): number =>
+ *   t.controlChannel ? TransportUse.DATA_PLUS_CONTROL : TransportUse.DATA_ONLY;
+ * console.log(use({ protocol: "sctp", port: 7, addresses: ["192.0.2.1"] })); // 0
+ * ```
+ */
 export const TransportUse = {
   DATA_ONLY: 0x0000,
   DATA_PLUS_CONTROL: 0x0001,
 } as const;
 
-/** Handle Update actions (ENRP). */
+/**
+ * Handle Update actions (ENRP).
+ *
+ * @example Decode the action of a Handle Update
+ * ```ts
+ * import { UpdateAction } from "./constants.ts";
+ * const action = (code: number) => (code === UpdateAction.DEL_PE ? "delete" : "add");
+ * console.log(action(0x0001)); // delete
+ * ```
+ */
 export const UpdateAction = {
   ADD_PE: 0x0000,
   DEL_PE: 0x0001,
@@ -147,6 +215,14 @@ export const UpdateAction = {
 /**
  * Error causes: RFC 5354 codes, RSPLIB's 0x10/0x11, and the implementation codes that RSPLIB
  * puts on the wire verbatim (for example in a rejected Registration Response).
+ *
+ * @example The error of a failed handle resolution
+ * ```ts
+ * import type { OperationError } from "./types.ts";
+ * import { describeErrorCause, ErrorCause } from "./constants.ts";
+ * const error: OperationError = { cause: ErrorCause.UnknownPoolHandle };
+ * console.log(describeErrorCause(error.cause)); // 0x0009 UnknownPoolHandle
+ * ```
  */
 export const ErrorCause = {
   UnrecognizedParameter: 0x0001,
@@ -187,7 +263,16 @@ export const ErrorCause = {
   NoUsableUserAddresses: 0xf008,
 } as const;
 
-/** Names of {@linkcode ErrorCause} codes, for log lines. */
+/**
+ * Names of {@linkcode ErrorCause} codes, for log lines.
+ *
+ * @example Look up a cause name
+ * ```ts
+ * import { ERROR_CAUSE_NAMES } from "./constants.ts";
+ * console.log(ERROR_CAUSE_NAMES.get(0x1008)); // Timeout
+ * console.log(ERROR_CAUSE_NAMES.get(0x1234)); // undefined
+ * ```
+ */
 export const ERROR_CAUSE_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(ErrorCause).map(([name, code]) => [code, name]),
 );
@@ -210,7 +295,16 @@ export function describeErrorCause(code: number): string {
   return name === undefined ? `${hex} (unknown)` : `${hex} ${name}`;
 }
 
-/** Limits that RSPLIB enforces on the wire. */
+/**
+ * Limits that RSPLIB enforces on the wire.
+ *
+ * @example Check a pool handle's length
+ * ```ts
+ * import { Limits } from "./constants.ts";
+ * const handle = new TextEncoder().encode("EchoPool");
+ * console.log(handle.length <= Limits.MAX_POOL_HANDLE_SIZE); // true
+ * ```
+ */
 export const Limits = {
   /** Longest pool handle in bytes. */
   MAX_POOL_HANDLE_SIZE: 32,

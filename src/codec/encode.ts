@@ -239,7 +239,8 @@ export function encodeMessageInto(message: RSerPoolMessage, w: MessageWriter): v
  * @example
  * ```ts
  * import { encodePolicyParameter } from "./encode.ts";
- * console.log(encodePolicyParameter({ type: "RoundRobin" })); // 8 bytes: 00 08 00 08 00 00 00 01
+ * const bytes = encodePolicyParameter({ type: "RoundRobin" });
+ * console.log(bytes.length); // 8 (00 08 00 08 00 00 00 01)
  * ```
  *
  * @param policy The policy.

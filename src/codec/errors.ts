@@ -6,7 +6,21 @@
 
 import { describeErrorCause, ErrorCause } from "./constants.ts";
 
-/** Options of {@linkcode RSerPoolDecodeError}. */
+/**
+ * Options of {@linkcode RSerPoolDecodeError}.
+ *
+ * @example Create a decode error with its position
+ * ```ts
+ * import { RSerPoolDecodeError, type RSerPoolDecodeErrorOptions } from "./errors.ts";
+ * import { ErrorCause } from "./constants.ts";
+ * const options: RSerPoolDecodeErrorOptions = {
+ *   offendingParameter: new Uint8Array([0x80, 0x3f, 0, 4]),
+ *   offset: 20,
+ * };
+ * const error = new RSerPoolDecodeError(ErrorCause.InvalidValue, "empty option", options);
+ * console.log(error.offset, error.offendingParameter?.length); // 20 4
+ * ```
+ */
 export interface RSerPoolDecodeErrorOptions {
   /** Bytes of the offending parameter (a copy), for causes that carry it. */
   offendingParameter?: Uint8Array;

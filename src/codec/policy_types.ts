@@ -35,10 +35,29 @@ export const PolicyType = {
   PriorityLeastUsedDegradationDPF: 0xb0002005,
 } as const;
 
-/** Name of a pool member selection policy, e.g. `"RoundRobin"`. */
+/**
+ * Name of a pool member selection policy, e.g. `"RoundRobin"`.
+ *
+ * @example Pick the adaptive policies
+ * ```ts
+ * import { isAdaptivePolicy, type PolicyName } from "./policy_types.ts";
+ * const names: PolicyName[] = ["RoundRobin", "LeastUsed", "WeightedRandom"];
+ * console.log(names.filter((name) => isAdaptivePolicy(name))); // [ "LeastUsed" ]
+ * ```
+ */
 export type PolicyName = keyof typeof PolicyType;
 
-/** A 32-bit field of a policy parameter, in wire order. */
+/**
+ * A 32-bit field of a policy parameter, in wire order.
+ *
+ * @example A policy's values in wire order
+ * ```ts
+ * import { POLICY_FIELDS, type PolicyField, type PoolPolicy } from "./policy_types.ts";
+ * const policy: PoolPolicy = { type: "LeastUsedDegradation", load: 0x40000000 };
+ * const fields: readonly PolicyField[] = POLICY_FIELDS[policy.type];
+ * console.log(fields.map((field) => policy[field] ?? 0)); // [ 1073741824, 0 ]
+ * ```
+ */
 export type PolicyField =
   | "weight"
   | "priority"
@@ -88,6 +107,13 @@ export interface PoolPolicy {
  * RSPLIB has no layout for PriorityLeastUsedDPF and PriorityLeastUsedDegradationDPF (its encoder
  * fails, its decoder answers "unsupported policy"); this project encodes both like
  * LeastUsedDegradationDPF (see docs/compatibility.md).
+ *
+ * @example The fields of a policy
+ * ```ts
+ * import { POLICY_FIELDS } from "./policy_types.ts";
+ * console.log(POLICY_FIELDS.WeightedRandomDPF); // [ "weight", "weightDpf", "distance" ]
+ * console.log(POLICY_FIELDS.RoundRobin.length); // 0
+ * ```
  */
 export const POLICY_FIELDS: Readonly<Record<PolicyName, readonly PolicyField[]>> = {
   RoundRobin: [],
@@ -110,7 +136,16 @@ export const POLICY_FIELDS: Readonly<Record<PolicyName, readonly PolicyField[]>>
   PriorityLeastUsedDegradationDPF: ["load", "loadDegradation", "loadDpf", "distance"],
 };
 
-/** Policies that RSPLIB 3.4.4 cannot put on the wire (it rejects them as unsupported). */
+/**
+ * Policies that RSPLIB 3.4.4 cannot put on the wire (it rejects them as unsupported).
+ *
+ * @example Warn about a policy RSPLIB cannot handle
+ * ```ts
+ * import { type PolicyName, RSPLIB_UNENCODABLE_POLICIES } from "./policy_types.ts";
+ * const policy: PolicyName = "PriorityLeastUsedDPF";
+ * if (RSPLIB_UNENCODABLE_POLICIES.has(policy)) console.log(`${policy}: not for RSPLIB peers`); // PriorityLeastUsedDPF: not for RSPLIB peers
+ * ```
+ */
 export const RSPLIB_UNENCODABLE_POLICIES: ReadonlySet<PolicyName> = new Set([
   "PriorityLeastUsedDPF",
   "PriorityLeastUsedDegradationDPF",

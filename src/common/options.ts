@@ -6,10 +6,35 @@
  * @module
  */
 
-/** Kind of an option's value. */
+/**
+ * Kind of an option's value.
+ *
+ * @example An integer option accepts hex
+ * ```ts
+ * import { type OptionKind, parseOptions } from "./options.ts";
+ * const kind: OptionKind = "integer";
+ * const specs = { port: { kind, description: "Local port" } };
+ * console.log(parseOptions(["-port=0x0f1f"], specs, { program: "demo" }).options.port); // 3871
+ * ```
+ */
 export type OptionKind = "flag" | "string" | "integer" | "number" | "choice";
 
-/** Declaration of one option. */
+/**
+ * Declaration of one option.
+ *
+ * @example An interval clamped like RSPLIB's
+ * ```ts
+ * import { type OptionSpec, parseOptions } from "./options.ts";
+ * const cspinterval: OptionSpec = {
+ *   kind: "integer",
+ *   description: "CSP report interval",
+ *   valueName: "ms",
+ *   min: 250,
+ * };
+ * const { options } = parseOptions(["-cspinterval=100"], { cspinterval }, { program: "demo" });
+ * console.log(options.cspinterval); // 250
+ * ```
+ */
 export interface OptionSpec {
   /** Kind of value. */
   kind: OptionKind;
@@ -33,7 +58,19 @@ export interface OptionSpec {
   aliasOf?: string;
 }
 
-/** A program's option declarations, by name (without dashes). */
+/**
+ * A program's option declarations, by name (without dashes).
+ *
+ * @example Options of a program and its help text
+ * ```ts
+ * import { formatHelp, type OptionSpecs } from "./options.ts";
+ * const specs: OptionSpecs = {
+ *   quiet: { kind: "flag", description: "No banner" },
+ *   loglevel: { kind: "integer", description: "Log level", default: 3, min: 0, max: 9 },
+ * };
+ * console.log(formatHelp(specs, { program: "demo" }).split("\n")[0]); // Usage: demo [options]
+ * ```
+ */
 export type OptionSpecs = Record<string, OptionSpec>;
 
 /** The allowed values of a choice option, as a union of string literals. */

@@ -10,7 +10,17 @@ import { parseAddressPort } from "../net/address_port.ts";
 import { ComponentGroup, CspPacket } from "./constants.ts";
 import { componentId } from "./identifier.ts";
 
-/** Where a reporter sends its reports. */
+/**
+ * Where a reporter sends its reports.
+ *
+ * @example The default monitor address
+ * ```ts
+ * import type { CspEndpoint } from "./config.ts";
+ * import { formatAddressPort } from "../net/address_port.ts";
+ * const monitor: CspEndpoint = { hostname: "127.0.0.1", port: 2960 };
+ * console.log(formatAddressPort(monitor.hostname, monitor.port)); // 127.0.0.1:2960
+ * ```
+ */
 export interface CspEndpoint {
   /** IP address or host name of the monitor. */
   hostname: string;
@@ -18,7 +28,19 @@ export interface CspEndpoint {
   port: number;
 }
 
-/** Settings of a reporter. */
+/**
+ * Settings of a reporter.
+ *
+ * @example Settings with a fixed component id
+ * ```ts
+ * import { type CspReporterConfig, cspReporterConfigFrom } from "./config.ts";
+ * const config: CspReporterConfig | undefined = cspReporterConfigFrom(
+ *   { cspserver: "10.0.0.1", cspinterval: 1000, cspidentifier: "0x42" },
+ *   new Map<string, string>(),
+ * );
+ * console.log(config?.server, config?.identifier?.toString(16)); // { hostname: "10.0.0.1", port: 2960 } 200000000000042
+ * ```
+ */
 export interface CspReporterConfig {
   /** The monitor's address. */
   server: CspEndpoint;
@@ -31,7 +53,16 @@ export interface CspReporterConfig {
   identifier?: bigint;
 }
 
-/** The CSP options as parsed from the command line ({@linkcode import("../common/common_options.ts").CSP_OPTIONS}). */
+/**
+ * The CSP options as parsed from the command line ({@linkcode import("../common/common_options.ts").CSP_OPTIONS}).
+ *
+ * @example An interval of 0 turns reporting off
+ * ```ts
+ * import { type CspCommandLineOptions, cspReporterConfigFrom } from "./config.ts";
+ * const options: CspCommandLineOptions = { cspserver: "127.0.0.1:2960", cspinterval: 0 };
+ * console.log(cspReporterConfigFrom(options, new Map<string, string>())); // undefined
+ * ```
+ */
 export interface CspCommandLineOptions {
   /** `-cspserver=addr:port` (port 0 or none means 2960). */
   cspserver?: string;
@@ -41,13 +72,33 @@ export interface CspCommandLineOptions {
   cspidentifier?: string;
 }
 
-/** Read access to environment variables; `Deno.env` and a `Map` both fit. */
+/**
+ * Read access to environment variables; `Deno.env` and a `Map` both fit.
+ *
+ * @example An environment from a record
+ * ```ts
+ * import { type CspEnvironment, cspReporterConfigFrom } from "./config.ts";
+ * const variables: Record<string, string> = { CSP_SERVER: "127.0.0.1", CSP_INTERVAL: "500" };
+ * const env: CspEnvironment = { get: (name) => variables[name] };
+ * console.log(cspReporterConfigFrom({}, env)?.interval); // 500
+ * ```
+ */
 export interface CspEnvironment {
   /** The value of a variable, or `undefined`. */
   get(name: string): string | undefined;
 }
 
-/** Settings of {@linkcode cspReporterConfigFrom}. */
+/**
+ * Settings of {@linkcode cspReporterConfigFrom}.
+ *
+ * @example rspregistrar's rules: an interval alone turns reporting on
+ * ```ts
+ * import { type CspConfigSettings, cspReporterConfigFrom } from "./config.ts";
+ * const settings: CspConfigSettings = { registrar: true };
+ * const config = cspReporterConfigFrom({ cspinterval: 1000 }, new Map<string, string>(), settings);
+ * console.log(config?.server); // { hostname: "127.0.0.1", port: 2960 }
+ * ```
+ */
 export interface CspConfigSettings {
   /**
    * Apply rspregistrar's rules instead of the library's: the monitor address defaults to
@@ -58,7 +109,16 @@ export interface CspConfigSettings {
   registrar?: boolean;
 }
 
-/** Smallest interval taken from `CSP_INTERVAL`, in milliseconds (RSPLIB's limit). */
+/**
+ * Smallest interval taken from `CSP_INTERVAL`, in milliseconds (RSPLIB's limit).
+ *
+ * @example A shorter CSP_INTERVAL is raised
+ * ```ts
+ * import { CSP_MIN_ENV_INTERVAL, cspReporterConfigFrom } from "./config.ts";
+ * const env = new Map([["CSP_SERVER", "127.0.0.1"], ["CSP_INTERVAL", "10"]]);
+ * console.log(cspReporterConfigFrom({}, env)?.interval === CSP_MIN_ENV_INTERVAL); // true
+ * ```
+ */
 export const CSP_MIN_ENV_INTERVAL = 250;
 
 /**

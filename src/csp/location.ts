@@ -17,7 +17,20 @@ import {
 } from "../net/ip_address.ts";
 import { CspPacket } from "./constants.ts";
 
-/** Options of {@linkcode componentLocation}. */
+/**
+ * Options of {@linkcode componentLocation}.
+ *
+ * @example An IPv6 address with a port
+ * ```ts
+ * import { componentLocation, type ComponentLocationOptions } from "./location.ts";
+ * const options: ComponentLocationOptions = {
+ *   hostname: "node1",
+ *   addresses: ["2001:db8::1"],
+ *   port: 9901,
+ * };
+ * console.log(componentLocation(options)); // node1: [2001:db8::1]:9901
+ * ```
+ */
 export interface ComponentLocationOptions {
   /** Host name. @default {Deno.hostname()} (empty when not permitted) */
   hostname?: string;

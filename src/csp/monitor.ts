@@ -16,7 +16,25 @@ import {
   decodeComponentStatusReport,
 } from "./packet.ts";
 
-/** A component as the monitor knows it from its latest report. */
+/**
+ * A component as the monitor knows it from its latest report.
+ *
+ * @example The components a monitor knows
+ * ```ts
+ * import { ComponentGroup, componentId, type CspComponent, CspMonitor } from "./mod.ts";
+ * const monitor = new CspMonitor();
+ * monitor.update({
+ *   senderId: componentId(ComponentGroup.PoolUser, 7),
+ *   senderTimestamp: 0n,
+ *   reportInterval: 1_000_000,
+ *   location: "pu1: 192.0.2.7",
+ *   status: "1 Session",
+ *   associations: [],
+ * }, 0);
+ * const [pu]: CspComponent[] = monitor.components();
+ * console.log(pu.status, pu.final); // 1 Session false
+ * ```
+ */
 export interface CspComponent {
   /** Component id (group and object). */
   readonly id: bigint;
@@ -38,7 +56,16 @@ export interface CspComponent {
   final: boolean;
 }
 
-/** Options of {@linkcode CspMonitor}. */
+/**
+ * Options of {@linkcode CspMonitor}.
+ *
+ * @example Purge silent components after 5 s
+ * ```ts
+ * import { CspMonitor, type CspMonitorOptions } from "./monitor.ts";
+ * const options: CspMonitorOptions = { purgeInterval: 5_000, maxComponents: 1_000 };
+ * console.log(new CspMonitor(options).purgeInterval); // 5000
+ * ```
+ */
 export interface CspMonitorOptions {
   /**
    * Drop a component after this many milliseconds without a report (or after 10 of its report
@@ -52,7 +79,16 @@ export interface CspMonitorOptions {
   maxComponents?: number;
 }
 
-/** Result of {@linkcode CspMonitor.receive}. */
+/**
+ * Result of {@linkcode CspMonitor.receive}.
+ *
+ * @example A datagram that is too short
+ * ```ts
+ * import { CspMonitor, type CspReceiveResult } from "./monitor.ts";
+ * const result: CspReceiveResult = new CspMonitor().receive(new Uint8Array(5));
+ * console.log(result.accepted, result.error?.name); // false CspDecodeError
+ * ```
+ */
 export interface CspReceiveResult {
   /** Whether the datagram was a valid report and was taken. */
   accepted: boolean;
@@ -62,7 +98,16 @@ export interface CspReceiveResult {
   error?: Error;
 }
 
-/** Number of components per group. */
+/**
+ * Number of components per group.
+ *
+ * @example The header line's counts
+ * ```ts
+ * import { type CspComponentCounts, CspMonitor } from "./monitor.ts";
+ * const c: CspComponentCounts = new CspMonitor().counts();
+ * console.log(`${c.registrars} PRs, ${c.poolElements} PEs, ${c.poolUsers} PUs`); // 0 PRs, 0 PEs, 0 PUs
+ * ```
+ */
 export interface CspComponentCounts {
   /** Registrars (PRs). */
   registrars: number;
@@ -72,7 +117,18 @@ export interface CspComponentCounts {
   poolUsers: number;
 }
 
-/** Counters of a {@linkcode CspMonitor}. */
+/**
+ * Counters of a {@linkcode CspMonitor}.
+ *
+ * @example Counters after a dropped datagram
+ * ```ts
+ * import { CspMonitor, type CspMonitorStats } from "./monitor.ts";
+ * const monitor = new CspMonitor();
+ * monitor.receive(new Uint8Array(5));
+ * const stats: CspMonitorStats = monitor.stats;
+ * console.log(stats); // { datagrams: 1, accepted: 0, dropped: 1, purged: 0 }
+ * ```
+ */
 export interface CspMonitorStats {
   /** Datagrams given to {@linkcode CspMonitor.receive}. */
   datagrams: number;

@@ -23,7 +23,22 @@
 import { CspOffset, CspPacket, IpProtocol, UNKNOWN_DURATION } from "./constants.ts";
 import { CspDecodeError, CspDecodeReason } from "./errors.ts";
 
-/** One association of a component (to a registrar, a peer registrar, or a pool element). */
+/**
+ * One association of a component (to a registrar, a peer registrar, or a pool element).
+ *
+ * @example A pool element's association to its registrar
+ * ```ts
+ * import type { ComponentAssociation } from "./packet.ts";
+ * import { ComponentGroup, componentId, CspPpid, IpProtocol } from "./mod.ts";
+ * const toRegistrar: ComponentAssociation = {
+ *   receiverId: componentId(ComponentGroup.Registrar, 0x1111),
+ *   duration: 60_000_000n, // up for a minute
+ *   protocolId: IpProtocol.SCTP,
+ *   ppid: CspPpid.ASAP,
+ * };
+ * console.log(toRegistrar.receiverId.toString(16)); // 100000000001111
+ * ```
+ */
 export interface ComponentAssociation {
   /** Component id of the other side (see {@linkcode import("./identifier.ts").componentId}). */
   receiverId: bigint;
@@ -37,7 +52,28 @@ export interface ComponentAssociation {
   ppid: number;
 }
 
-/** A component status report. */
+/**
+ * A component status report.
+ *
+ * @example Round trip of a pool user's report
+ * ```ts
+ * import {
+ *   type ComponentStatusReport,
+ *   decodeComponentStatusReport,
+ *   encodeComponentStatusReport,
+ * } from "./packet.ts";
+ * import { ComponentGroup, componentId } from "./mod.ts";
+ * const report: ComponentStatusReport = {
+ *   senderId: componentId(ComponentGroup.PoolUser, 0x42),
+ *   senderTimestamp: 1_000_000n,
+ *   reportInterval: 1_000_000,
+ *   location: "pu1: 192.0.2.7",
+ *   status: "0 Sessions",
+ *   associations: [],
+ * };
+ * console.log(decodeComponentStatusReport(encodeComponentStatusReport(report)).status); // 0 Sessions
+ * ```
+ */
 export interface ComponentStatusReport {
   /** Flags; {@linkcode CspPacket.FLAG_FINAL} marks the last report of a component. @default {0} */
   flags?: number;

@@ -18,7 +18,17 @@ import { ComponentGroup, CspPacket, CspPpid, IpProtocol, UNKNOWN_DURATION } from
 import { componentGroup, describeComponentId } from "./identifier.ts";
 import type { CspComponent, CspMonitor } from "./monitor.ts";
 
-/** Options of {@linkcode renderCspMonitor}; the defaults are RSPLIB's. */
+/**
+ * Options of {@linkcode renderCspMonitor}; the defaults are RSPLIB's.
+ *
+ * @example A compact frame with fewer pool elements
+ * ```ts
+ * import { CspMonitor, type CspRenderOptions, renderCspMonitor } from "./mod.ts";
+ * const options: CspRenderOptions = { compact: true, maxPoolElements: 10, now: performance.now() };
+ * const frame = renderCspMonitor(new CspMonitor(), options);
+ * console.log(frame.includes("Current Component Status")); // true
+ * ```
+ */
 export interface CspRenderOptions {
   /** Leave out the association lines (`-compact`). @default {false} */
   compact?: boolean;
@@ -98,8 +108,8 @@ const GROUP_NAMES: ReadonlyMap<number, string> = new Map([
  * const frame = renderCspMonitor(monitor, { now: 1_600 });
  * // deno-lint-ignore no-control-regex
  * const text = frame.replace(/\x1b\[[0-9;]*[a-zA-Z]/g, "");
- * console.log(text.split("\n")[2]); // PE $12345678 [node2: 10.0.0.2] U=01:02:03 l=1.6s A=1 L= 50% "1 Session"
- * console.log(text.split("\n")[3]); //    -> PR $abcdef01 ASAP/SCTP         duration=0:00:05
+ * console.log(text.split("\n")[4]); // PE $12345678 [node2: 10.0.0.2] U=01:02:03 l=1.6s A=1 L= 50% "1 Session"
+ * console.log(text.split("\n")[5]); //    -> PR $abcdef01 ASAP/SCTP         duration=0:00:05
  * ```
  *
  * @param monitor The monitor state.

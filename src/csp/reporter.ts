@@ -20,6 +20,18 @@ import { type ComponentAssociation, encodeComponentStatusReport } from "./packet
 
 /**
  * The logging a reporter or monitor needs; the project's `Logger` (`src/common/logger.ts`) fits.
+ *
+ * @example A logger that collects warnings
+ * ```ts
+ * import type { CspLogger } from "./reporter.ts";
+ * const lines: string[] = [];
+ * const logger: CspLogger = {
+ *   enabled: (level) => level <= 4,
+ *   log: (level, message) => void lines.push(`[${level}] ${message}`),
+ * };
+ * if (logger.enabled(4)) logger.log(4, "Cannot send CSP report");
+ * console.log(lines); // [ "[4] Cannot send CSP report" ]
+ * ```
  */
 export interface CspLogger {
   /** Whether messages of this level (1 error ... 9 verbose) are written. */
@@ -28,7 +40,21 @@ export interface CspLogger {
   log(level: number, message: string): void;
 }
 
-/** What a program reports about itself, returned by its {@linkcode CspStatusProvider}. */
+/**
+ * What a program reports about itself, returned by its {@linkcode CspStatusProvider}.
+ *
+ * @example A pool element with two sessions
+ * ```ts
+ * import type { CspStatus } from "./reporter.ts";
+ * import { ComponentGroup, componentId, CspPpid } from "./mod.ts";
+ * const status: CspStatus = {
+ *   statusText: "2 Sessions",
+ *   workload: 0.5,
+ *   associations: [{ receiverId: componentId(ComponentGroup.Registrar, 0x1111), ppid: CspPpid.ASAP }],
+ * };
+ * console.log(status.associations?.length); // 1
+ * ```
+ */
 export interface CspStatus {
   /**
    * Status text, e.g. `"3 Sessions"` or RSPLIB's registrar text `"4[2] PEs in 2 Pools, 1 Peer"`
@@ -48,10 +74,38 @@ export interface CspStatus {
   identifier?: bigint;
 }
 
-/** Called before every report; must not block. */
+/**
+ * Called before every report; must not block.
+ *
+ * @example Status from the program's state
+ * ```ts
+ * import type { CspStatusProvider } from "./reporter.ts";
+ * const sessions = new Set([1, 2]);
+ * const status: CspStatusProvider = () => ({
+ *   statusText: `${sessions.size} Sessions`,
+ *   workload: sessions.size / 8,
+ * });
+ * console.log(status()); // { statusText: "2 Sessions", workload: 0.25 }
+ * ```
+ */
 export type CspStatusProvider = () => CspStatus;
 
-/** Options of {@linkcode CspReporter}. */
+/**
+ * Options of {@linkcode CspReporter}.
+ *
+ * @example Options for `new CspReporter(options)`
+ * ```ts
+ * import type { CspReporterOptions } from "./reporter.ts";
+ * import { ComponentGroup, componentId } from "./mod.ts";
+ * const options: CspReporterOptions = {
+ *   server: { hostname: "127.0.0.1", port: 2960 },
+ *   interval: 1000,
+ *   identifier: componentId(ComponentGroup.PoolElement, 0x12345678),
+ *   status: () => ({ statusText: "0 Sessions" }),
+ * };
+ * console.log(options.identifier.toString(16)); // 200000012345678
+ * ```
+ */
 export interface CspReporterOptions {
   /** The monitor's address (`{ hostname, port }`). */
   server: CspEndpoint;
@@ -65,7 +119,22 @@ export interface CspReporterOptions {
   logger?: CspLogger;
 }
 
-/** Options of {@linkcode createCspReporter}. */
+/**
+ * Options of {@linkcode createCspReporter}.
+ *
+ * @example No reporter without a monitor address or interval
+ * ```ts
+ * import { createCspReporter, type CreateCspReporterOptions } from "./reporter.ts";
+ * import { ComponentGroup, componentId } from "./mod.ts";
+ * const init: CreateCspReporterOptions = {
+ *   identifier: componentId(ComponentGroup.Registrar, 0x1111),
+ *   status: () => ({ statusText: "0[0] PEs in 0 Pools, 0 Peers" }),
+ *   registrar: true,
+ *   env: new Map<string, string>(),
+ * };
+ * console.log(createCspReporter({}, init)); // undefined
+ * ```
+ */
 export interface CreateCspReporterOptions extends CspConfigSettings {
   /** The environment. @default {Deno.env} */
   env?: CspEnvironment;

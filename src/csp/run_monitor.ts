@@ -12,7 +12,23 @@ import { describeComponentId } from "./identifier.ts";
 import { CspMonitor, type CspMonitorOptions, type CspMonitorStats } from "./monitor.ts";
 import { type CspRenderOptions, renderCspMonitor } from "./render.ts";
 
-/** Options of {@linkcode runCspMonitor}; the defaults are RSPLIB's. */
+/**
+ * Options of {@linkcode runCspMonitor}; the defaults are RSPLIB's.
+ *
+ * @example Options for `runCspMonitor(options)`
+ * ```ts
+ * import type { RunCspMonitorOptions } from "./run_monitor.ts";
+ * const controller = new AbortController(); // controller.abort() stops the monitor
+ * const options: RunCspMonitorOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: 2960,
+ *   updateInterval: 500,
+ *   compact: true,
+ *   signal: controller.signal,
+ * };
+ * console.log(options.updateInterval); // 500
+ * ```
+ */
 export interface RunCspMonitorOptions
   extends CspMonitorOptions, Omit<CspRenderOptions, "now" | "time"> {
   /** Local address to listen on. @default {"::"} (all addresses; `0.0.0.0` without IPv6) */

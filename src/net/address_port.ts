@@ -15,7 +15,16 @@ export interface AddressPort {
   port: number;
 }
 
-/** A multi-homed endpoint: several addresses, one port. */
+/**
+ * A multi-homed endpoint: several addresses, one port.
+ *
+ * @example A multi-homed registrar
+ * ```ts
+ * import { type EndpointAddresses, formatEndpointAddresses } from "./address_port.ts";
+ * const registrar: EndpointAddresses = { addresses: ["10.0.0.1", "10.0.1.1"], port: 3863 };
+ * console.log(formatEndpointAddresses(registrar)); // {10.0.0.1, 10.0.1.1}:3863
+ * ```
+ */
 export interface EndpointAddresses {
   /** Addresses in normal text form. */
   addresses: string[];

@@ -7,6 +7,13 @@
 
 /**
  * Address scopes as RSPLIB ranks them (`AS_*` in its netutilities.h); higher is wider.
+ *
+ * @example Keep the addresses wider than link-local
+ * ```ts
+ * import { AddressScope, addressScope } from "./ip_address.ts";
+ * const addresses = ["127.0.0.1", "10.0.0.1", "192.0.2.1", "fe80::1"];
+ * console.log(addresses.filter((a) => addressScope(a) > AddressScope.LinkLocal)); // [ "10.0.0.1", "192.0.2.1" ]
+ * ```
  */
 export const AddressScope = {
   Unspecified: 0,
@@ -156,6 +163,15 @@ export function formatIpAddress(bytes: Uint8Array, offset = 0, length = bytes.le
 /**
  * Whether the text is an IPv4 address or an IPv4-mapped IPv6 address.
  *
+ * @example The IPv4 address in an IPv4-mapped IPv6 address
+ * ```ts
+ * import { ipv4Of, parseIpAddress } from "./ip_address.ts";
+ * const mapped = parseIpAddress("::ffff:192.0.2.1");
+ * if (mapped !== undefined) console.log(ipv4Of(mapped)); // Uint8Array(4) [ 192, 0, 2, 1 ]
+ * const v6 = parseIpAddress("2001:db8::1");
+ * if (v6 !== undefined) console.log(ipv4Of(v6)); // undefined
+ * ```
+ *
  * @param bytes Parsed address bytes.
  * @returns The 4 IPv4 bytes, or `undefined` for a genuine IPv6 address.
  */
@@ -208,6 +224,13 @@ function scopeOfIPv6(b: Uint8Array, o: number): number {
 
 /**
  * RSPLIB's scope of the address stored in `bytes` at `offset` (4 or 16 bytes long).
+ *
+ * @example Scope of an address inside a parameter
+ * ```ts
+ * import { AddressScope, addressScopeAt } from "./ip_address.ts";
+ * const parameter = new Uint8Array([0x00, 0x01, 0x00, 0x08, 127, 0, 0, 1]); // IPv4 Address TLV
+ * console.log(addressScopeAt(parameter, 4, 4) === AddressScope.Loopback); // true
+ * ```
  *
  * @param bytes Buffer holding the address.
  * @param offset Where it starts.

@@ -6,16 +6,56 @@
  * @module
  */
 
-/** Which SCTP implementation carries an endpoint. */
+/**
+ * Which SCTP implementation carries an endpoint.
+ *
+ * @example A label for each backend
+ * ```ts
+ * import type { SctpBackendName } from "./types.ts";
+ * const labels: Record<SctpBackendName, string> = {
+ *   kernel: "Linux kernel SCTP",
+ *   usrsctp: "userland SCTP stack",
+ * };
+ * console.log(labels.kernel); // Linux kernel SCTP
+ * ```
+ */
 export type SctpBackendName = "kernel" | "usrsctp";
 
-/** How usrsctp reaches its peers: raw IP (root; interoperates with kernel SCTP) or UDP (RFC 6951). */
+/**
+ * How usrsctp reaches its peers: raw IP (root; interoperates with kernel SCTP) or UDP (RFC 6951).
+ *
+ * @example Raw IP needs root, UDP encapsulation does not
+ * ```ts
+ * import type { UsrsctpMode } from "./types.ts";
+ * const modeFor = (root: boolean): UsrsctpMode => (root ? "raw" : "udp");
+ * console.log(modeFor(false)); // udp
+ * ```
+ */
 export type UsrsctpMode = "raw" | "udp";
 
-/** What an endpoint was asked to use: a backend, or "auto" (kernel if it has SCTP, else usrsctp). */
+/**
+ * What an endpoint was asked to use: a backend, or "auto" (kernel if it has SCTP, else usrsctp).
+ *
+ * @example A choice for `openSctpTransport()`
+ * ```ts
+ * import type { SctpBackendChoice } from "./types.ts";
+ * const choiceFor = (udpOnly: boolean): SctpBackendChoice => (udpOnly ? "usrsctp-udp" : "auto");
+ * console.log(choiceFor(true)); // usrsctp-udp
+ * ```
+ */
 export type SctpBackendChoice = "auto" | "kernel" | "usrsctp" | "usrsctp-raw" | "usrsctp-udp";
 
-/** SCTP protocol parameters of an endpoint's associations (all optional; 0 or absent = default). */
+/**
+ * SCTP protocol parameters of an endpoint's associations (all optional; 0 or absent = default).
+ *
+ * @example Faster failure detection
+ * ```ts
+ * import type { SctpEndpointOptions, SctpTuning } from "./types.ts";
+ * const fastFailover: SctpTuning = { rtoMin: 100, rtoMax: 1000, pathMaxRetransmissions: 2 };
+ * const options: SctpEndpointOptions = { port: 3863, listen: true, ...fastFailover };
+ * console.log(options.rtoMax); // 1000
+ * ```
+ */
 export interface SctpTuning {
   /** Initial retransmission timeout in ms. */
   rtoInitial?: number;
@@ -35,7 +75,20 @@ export interface SctpTuning {
   inboundStreams?: number;
 }
 
-/** Options of {@linkcode SctpTransport.open}. */
+/**
+ * Options of {@linkcode SctpTransport.open}.
+ *
+ * @example A multi-homed listening endpoint
+ * ```ts
+ * import type { SctpEndpointOptions } from "./types.ts";
+ * const options: SctpEndpointOptions = {
+ *   addresses: ["10.0.0.1", "10.0.1.1"],
+ *   port: 3863,
+ *   listen: true,
+ * };
+ * console.log(options.style ?? "one-to-many"); // one-to-many
+ * ```
+ */
 export interface SctpEndpointOptions extends SctpTuning {
   /** Local addresses to bind (several = multi-homed). Empty or absent: all local addresses. */
   addresses?: string[];
@@ -52,7 +105,18 @@ export interface SctpEndpointOptions extends SctpTuning {
   style?: "one-to-many" | "one-to-one";
 }
 
-/** Options of {@linkcode SctpEndpoint.send}. */
+/**
+ * Options of {@linkcode SctpEndpoint.send}.
+ *
+ * @example Send ASAP messages on stream 0
+ * ```ts
+ * import type { SctpEndpoint, SctpSendOptions } from "./types.ts";
+ * const asap: SctpSendOptions = { stream: 0, ppid: 11 };
+ * function sendAsap(endpoint: SctpEndpoint, assocId: number, message: Uint8Array): void {
+ *   endpoint.send(assocId, message, asap);
+ * }
+ * ```
+ */
 export interface SctpSendOptions {
   /** Stream id (default 0). */
   stream?: number;
@@ -64,7 +128,18 @@ export interface SctpSendOptions {
   eof?: boolean;
 }
 
-/** A message received on an association. */
+/**
+ * A message received on an association.
+ *
+ * @example Keep a copy of a received message
+ * ```ts
+ * import type { SctpMessageEvent } from "./types.ts";
+ * const kept: Uint8Array[] = [];
+ * const onMessage = (e: SctpMessageEvent) => void kept.push(e.data.slice());
+ * onMessage({ type: "message", assocId: 1, stream: 0, ppid: 11, data: new Uint8Array([1, 2]) });
+ * console.log(kept.length); // 1
+ * ```
+ */
 export interface SctpMessageEvent {
   /** Event type. */
   type: "message";
@@ -81,7 +156,23 @@ export interface SctpMessageEvent {
   data: Uint8Array;
 }
 
-/** An association came up (outgoing or incoming). */
+/**
+ * An association came up (outgoing or incoming).
+ *
+ * @example Log a new association
+ * ```ts
+ * import type { SctpUpEvent } from "./types.ts";
+ * const up: SctpUpEvent = {
+ *   type: "up",
+ *   assocId: 3,
+ *   peerAddresses: ["10.0.0.1", "10.0.1.1"],
+ *   peerPort: 3863,
+ *   inboundStreams: 10,
+ *   outboundStreams: 10,
+ * };
+ * console.log(`${up.assocId} up to ${up.peerAddresses.join(",")}:${up.peerPort}`); // 3 up to 10.0.0.1,10.0.1.1:3863
+ * ```
+ */
 export interface SctpUpEvent {
   /** Event type. */
   type: "up";
@@ -97,7 +188,17 @@ export interface SctpUpEvent {
   outboundStreams: number;
 }
 
-/** Association state changes that end or reset an association. */
+/**
+ * Association state changes that end or reset an association.
+ *
+ * @example Does the association still exist?
+ * ```ts
+ * import type { SctpAssociationEvent } from "./types.ts";
+ * const gone = (e: SctpAssociationEvent): boolean =>
+ *   e.type === "lost" || e.type === "closed" || e.type === "cantStart";
+ * console.log(gone({ type: "lost", assocId: 3 }), gone({ type: "restart", assocId: 3 })); // true false
+ * ```
+ */
 export interface SctpAssociationEvent {
   /**
    * - `lost`: communication lost (timeouts or ABORT from the peer).
@@ -111,7 +212,21 @@ export interface SctpAssociationEvent {
   assocId: number;
 }
 
-/** A path (peer address) of an association changed state. */
+/**
+ * A path (peer address) of an association changed state.
+ *
+ * @example A path failed
+ * ```ts
+ * import type { SctpPeerAddressEvent } from "./types.ts";
+ * const e: SctpPeerAddressEvent = {
+ *   type: "peerAddressChange",
+ *   assocId: 3,
+ *   address: "10.0.1.1",
+ *   state: "unreachable",
+ * };
+ * console.log(`path ${e.address} of ${e.assocId}: ${e.state}`); // path 10.0.1.1 of 3: unreachable
+ * ```
+ */
 export interface SctpPeerAddressEvent {
   /** Event type. */
   type: "peerAddressChange";
@@ -123,7 +238,16 @@ export interface SctpPeerAddressEvent {
   state: "available" | "unreachable" | "removed" | "added" | "primary" | "confirmed";
 }
 
-/** A message could not be delivered (association failed before it was acknowledged). */
+/**
+ * A message could not be delivered (association failed before it was acknowledged).
+ *
+ * @example An ASAP message was lost
+ * ```ts
+ * import type { SctpSendFailedEvent } from "./types.ts";
+ * const e: SctpSendFailedEvent = { type: "sendFailed", assocId: 3, ppid: 11, stream: 0 };
+ * if (e.ppid === 11) console.log("ASAP message lost"); // ASAP message lost
+ * ```
+ */
 export interface SctpSendFailedEvent {
   /** Event type. */
   type: "sendFailed";
@@ -140,6 +264,14 @@ export interface SctpSendFailedEvent {
  * endpoint reports to the listener's handler until {@linkcode SctpEndpoint.setEventHandler} is
  * called; call it inside this event's callback to receive all of its events (its `up` event
  * follows this one).
+ *
+ * @example Take over the events of an accepted endpoint
+ * ```ts
+ * import type { SctpAcceptEvent, SctpEvent } from "./types.ts";
+ * function onAccept(e: SctpAcceptEvent, onEvent: (event: SctpEvent) => void): void {
+ *   e.endpoint.setEventHandler?.(onEvent); // call it in the callback: `up` follows
+ * }
+ * ```
  */
 export interface SctpAcceptEvent {
   /** Event type. */
@@ -148,7 +280,19 @@ export interface SctpAcceptEvent {
   endpoint: SctpEndpoint;
 }
 
-/** Everything an endpoint reports. */
+/**
+ * Everything an endpoint reports.
+ *
+ * @example An event handler
+ * ```ts
+ * import type { SctpEvent } from "./types.ts";
+ * function onEvent(e: SctpEvent): void {
+ *   if (e.type === "message") console.log(`${e.data.length} bytes, PPID ${e.ppid}`);
+ *   else if (e.type === "lost") console.log(`association ${e.assocId} lost`);
+ * }
+ * onEvent({ type: "lost", assocId: 3 }); // association 3 lost
+ * ```
+ */
 export type SctpEvent =
   | SctpMessageEvent
   | SctpUpEvent
@@ -157,7 +301,24 @@ export type SctpEvent =
   | SctpSendFailedEvent
   | SctpAcceptEvent;
 
-/** Status of one association. */
+/**
+ * Status of one association.
+ *
+ * @example The distance the DPF policies use
+ * ```ts
+ * import type { SctpAssociationStatus } from "./types.ts";
+ * const status: SctpAssociationStatus = {
+ *   assocId: 3,
+ *   peerAddresses: ["10.0.0.1"],
+ *   peerPort: 3863,
+ *   primaryAddress: "10.0.0.1",
+ *   srtt: 12,
+ *   inboundStreams: 10,
+ *   outboundStreams: 10,
+ * };
+ * console.log(status.srtt / 2); // 6
+ * ```
+ */
 export interface SctpAssociationStatus {
   /** The association. */
   assocId: number;
@@ -178,6 +339,16 @@ export interface SctpAssociationStatus {
 /**
  * One SCTP socket. Events arrive through the `onEvent` callback given to
  * {@linkcode SctpTransport.open}, called on the JavaScript thread from Deno's event loop.
+ *
+ * @example Connect to a multi-homed registrar and send
+ * ```ts
+ * import type { SctpEndpoint } from "./types.ts";
+ * async function sendTo(endpoint: SctpEndpoint, message: Uint8Array): Promise<number> {
+ *   const assocId = await endpoint.connect(["10.0.0.1", "10.0.1.1"], 3863, { timeout: 5000 });
+ *   endpoint.send(assocId, message, { ppid: 11 });
+ *   return assocId;
+ * }
+ * ```
  */
 export interface SctpEndpoint {
   /** Backend that carries this endpoint. */
@@ -229,7 +400,20 @@ export interface SctpEndpoint {
   setEventHandler?(onEvent: (event: SctpEvent) => void): void;
 }
 
-/** A backend: opens endpoints. */
+/**
+ * A backend: opens endpoints.
+ *
+ * @example Open an echo endpoint on any backend
+ * ```ts
+ * import type { SctpEndpoint, SctpTransport } from "./types.ts";
+ * async function openEcho(transport: SctpTransport): Promise<SctpEndpoint> {
+ *   const endpoint: SctpEndpoint = await transport.open({ port: 7, listen: true }, (e) => {
+ *     if (e.type === "message") endpoint.send(e.assocId, e.data, { stream: e.stream, ppid: e.ppid });
+ *   });
+ *   return endpoint;
+ * }
+ * ```
+ */
 export interface SctpTransport {
   /** Backend name. */
   readonly name: SctpBackendName;
@@ -241,7 +425,17 @@ export interface SctpTransport {
   open(options: SctpEndpointOptions, onEvent: (event: SctpEvent) => void): Promise<SctpEndpoint>;
 }
 
-/** Error codes of {@linkcode SctpError}. */
+/**
+ * Error codes of {@linkcode SctpError}.
+ *
+ * @example Retry after a timeout
+ * ```ts
+ * import { SctpError, type SctpErrorCode } from "./types.ts";
+ * const retryable: readonly SctpErrorCode[] = ["timeout", "connect-failed"];
+ * const error = new SctpError("timeout", "Cannot connect to 10.0.0.1:3863: timeout");
+ * console.log(retryable.includes(error.code)); // true
+ * ```
+ */
 export type SctpErrorCode =
   | "unsupported" // this backend cannot run here (no kernel SCTP, library missing, ...)
   | "connect-failed"
@@ -252,7 +446,19 @@ export type SctpErrorCode =
   | "invalid-argument"
   | "system"; // any other errno; see `errno`
 
-/** An SCTP operation failed. */
+/**
+ * An SCTP operation failed.
+ *
+ * @example Tell SCTP errors apart by code
+ * ```ts
+ * import { SctpError } from "./types.ts";
+ * try {
+ *   throw new SctpError("no-association", "Cannot send: association 7 is unknown");
+ * } catch (e) {
+ *   if (e instanceof SctpError) console.log(e.code); // no-association
+ * }
+ * ```
+ */
 export class SctpError extends Error {
   /** What went wrong. */
   readonly code: SctpErrorCode;

@@ -43,7 +43,17 @@ import {
 import { createSocket, KernelEndpoint } from "./_endpoint.ts";
 import { fdPoller } from "./_poller.ts";
 
-/** Result of {@linkcode probeKernelSctp}. */
+/**
+ * Result of {@linkcode probeKernelSctp}.
+ *
+ * @example Explain a failed probe
+ * ```ts
+ * import type { KernelSctpProbe } from "./mod.ts";
+ * const describe = (probe: KernelSctpProbe): string =>
+ *   probe.available ? "kernel SCTP" : `no kernel SCTP: ${probe.reason}`;
+ * console.log(describe({ available: false, errno: 94, reason: "Socket type not supported" })); // no kernel SCTP: Socket type not supported
+ * ```
+ */
 export interface KernelSctpProbe {
   /** Whether this process can create kernel SCTP sockets. */
   available: boolean;
@@ -123,7 +133,16 @@ export const KERNEL_SCTP_MISSING_ERRNOS: readonly number[] = [
   Errno.EAFNOSUPPORT,
 ];
 
-/** Options of {@linkcode kernelTransport}. */
+/**
+ * Options of {@linkcode kernelTransport}.
+ *
+ * @example Say why the kernel backend was chosen
+ * ```ts
+ * import { kernelTransport, type KernelTransportOptions } from "./mod.ts";
+ * const options: KernelTransportOptions = { reason: "RSERPOOL_SCTP=kernel" };
+ * console.log(kernelTransport(options).description); // kernel SCTP; RSERPOOL_SCTP=kernel
+ * ```
+ */
 export interface KernelTransportOptions {
   /** Appended to the description (why this backend was chosen). */
   reason?: string;
