@@ -450,13 +450,14 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
    */
   send(data: Uint8Array | string, options: SessionSendOptions = {}): boolean {
     if (this.#closed) return false;
-    const bytes = typeof data === "string" ? encoder.encode(data) : data.slice();
+    // The transport copies what it has to keep; only a queued message needs its own copy here.
+    const bytes = typeof data === "string" ? encoder.encode(data) : data;
     if (!this.connected) {
       if (this.#failover === undefined && this.#auto === undefined) {
         this.#setFailed();
         if (!this.#settings.autoFailover) return false;
       }
-      this.#outbox.push({ data: bytes, options });
+      this.#outbox.push({ data: bytes === data ? bytes.slice() : bytes, options });
       if (this.#outbox.length > this.#settings.maxQueuedMessages) this.#outbox.shift();
       return true;
     }
