@@ -96,6 +96,11 @@ export interface ConformanceOptions {
   basePort: number;
   /** Cases to skip, with the reason. */
   skip?: Partial<Record<ConformanceCase, string>>;
+  /**
+   * Cases that do not apply to this backend and are not registered at all, with the test that
+   * covers the same behaviour instead.
+   */
+  notApplicable?: Partial<Record<ConformanceCase, string>>;
 }
 
 /** Fast failure detection for the loss and multi-homing cases (and the guest's loss tests). */
@@ -191,6 +196,7 @@ export function runTransportConformance(options: ConformanceOptions): void {
   ): void => {
     const port = nextPort();
     portOffset += 3; // room for a few ports per case
+    if (options.notApplicable?.[name] !== undefined) return;
     Deno.test({
       name: `${options.name}: ${title}`,
       ignore: ignore || options.skip?.[name] !== undefined,
