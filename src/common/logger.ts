@@ -5,6 +5,8 @@
  * @module
  */
 
+import { timeStamp } from "./time_stamp.ts";
+
 /**
  * Log levels, as RSPLIB numbers them.
  *
@@ -60,19 +62,9 @@ const COLORS: readonly [number, number][] = [
   [7, 7],
 ];
 const PREFIX = ["", "Error: ", "Warning: ", "", "", "", "", "", "", ""];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 function ansi(color: number): string {
   return `\x1b[${30 + (color % 8) + (color > 8 ? 60 : 0)}m`;
-}
-
-function timeStamp(now: number): string {
-  const d = new Date(now);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getDate())}-${MONTHS[d.getMonth()]}-${d.getFullYear()} ` +
-    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${
-      p(d.getMilliseconds() * 10, 4)
-    }: `;
 }
 
 const encoder = new TextEncoder();
@@ -145,8 +137,7 @@ export class Logger {
    */
   log(level: number, message: string): void {
     if (level > this.#level || level < 1) return;
-    const now = Date.now();
-    const stamp = timeStamp(now);
+    const stamp = timeStamp();
     const [c1, c2] = COLORS[level];
     const color = this.#color;
     const where = `P${Deno.pid}@${this.#host}${this.#name ? " " + this.#name : ""}`;

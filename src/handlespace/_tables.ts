@@ -9,6 +9,12 @@
 const EMPTY_SLOT = undefined;
 
 /**
+ * A per-process random seed mixed into every hash: PE identifiers and pool handles come from
+ * the network, and with a fixed hash anyone could register keys that all collide.
+ */
+const SEED = crypto.getRandomValues(new Int32Array(1))[0];
+
+/**
  * int32 key → value. Keys and values are interleaved in one array (key at 2i, value at 2i + 1),
  * so that a lookup touches one cache line.
  */
@@ -22,7 +28,7 @@ export class IdTable<V> {
   get(key: number): V | undefined {
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift;; i = (i + 1) & mask) {
+    for (let i = Math.imul(key ^ SEED, 0x9e3779b1) >>> this.shift;; i = (i + 1) & mask) {
       const v = slots[2 * i + 1];
       if (v === EMPTY_SLOT) return undefined;
       if (slots[2 * i] === key) return v as V;
@@ -35,7 +41,7 @@ export class IdTable<V> {
     if ((this.size + 1) * 8 > (this.mask + 1) * 5) this.#grow();
     const slots = this.slots;
     const mask = this.mask;
-    let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    let i = Math.imul(key ^ SEED, 0x9e3779b1) >>> this.shift;
     while (slots[2 * i + 1] !== EMPTY_SLOT) i = (i + 1) & mask;
     slots[2 * i] = key;
     slots[2 * i + 1] = value;
@@ -46,7 +52,7 @@ export class IdTable<V> {
   set(key: number, value: V): void {
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> this.shift;; i = (i + 1) & mask) {
+    for (let i = Math.imul(key ^ SEED, 0x9e3779b1) >>> this.shift;; i = (i + 1) & mask) {
       if (slots[2 * i + 1] === EMPTY_SLOT) break;
       if (slots[2 * i] === key) {
         slots[2 * i + 1] = value;
@@ -61,7 +67,7 @@ export class IdTable<V> {
     const slots = this.slots;
     const mask = this.mask;
     const shift = this.shift;
-    let i = Math.imul(key, 0x9e3779b1) >>> shift;
+    let i = Math.imul(key ^ SEED, 0x9e3779b1) >>> shift;
     for (;; i = (i + 1) & mask) {
       if (slots[2 * i + 1] === EMPTY_SLOT) return false;
       if (slots[2 * i] === key) break;
@@ -69,7 +75,7 @@ export class IdTable<V> {
     // Backward-shift the following cluster members into the hole.
     let hole = i;
     for (let j = (i + 1) & mask; slots[2 * j + 1] !== EMPTY_SLOT; j = (j + 1) & mask) {
-      const home = Math.imul(slots[2 * j] as number, 0x9e3779b1) >>> shift;
+      const home = Math.imul((slots[2 * j] as number) ^ SEED, 0x9e3779b1) >>> shift;
       // Move j into the hole if its home is not cyclically within (hole, j].
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
         slots[2 * hole] = slots[2 * j];
@@ -108,7 +114,7 @@ export class IdTable<V> {
       const v = old[i + 1];
       if (v === EMPTY_SLOT) continue;
       const key = old[i] as number;
-      let j = Math.imul(key, 0x9e3779b1) >>> shift;
+      let j = Math.imul(key ^ SEED, 0x9e3779b1) >>> shift;
       while (slots[2 * j + 1] !== EMPTY_SLOT) j = (j + 1) & mask;
       slots[2 * j] = key;
       slots[2 * j + 1] = v;
@@ -175,11 +181,11 @@ export class PoolTable<P extends Handled> {
   hashBytes(b: Uint8Array): number {
     const n = b.length;
     if (this.fullHash) {
-      let h = 0x811c9dc5;
+      let h = 0x811c9dc5 ^ SEED;
       for (let i = 0; i < n; i++) h = Math.imul(h ^ b[i], 0x01000193);
       return h | 0;
     }
-    let h = Math.imul(n ^ b[0], 0x9e3779b1);
+    let h = Math.imul(n ^ b[0] ^ SEED, 0x9e3779b1);
     h = Math.imul(h ^ b[n - 1] ^ (b[n >> 1] << 8), 0x85ebca6b);
     h = Math.imul(h ^ b[n >> 2] ^ (b[(3 * n) >> 2] << 8), 0xc2b2ae35);
     return h ^ (h >>> 15);
@@ -189,11 +195,11 @@ export class PoolTable<P extends Handled> {
   hashAscii(s: string): number {
     const n = s.length;
     if (this.fullHash) {
-      let h = 0x811c9dc5;
+      let h = 0x811c9dc5 ^ SEED;
       for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
       return h | 0;
     }
-    let h = Math.imul(n ^ s.charCodeAt(0), 0x9e3779b1);
+    let h = Math.imul(n ^ s.charCodeAt(0) ^ SEED, 0x9e3779b1);
     h = Math.imul(h ^ s.charCodeAt(n - 1) ^ (s.charCodeAt(n >> 1) << 8), 0x85ebca6b);
     h = Math.imul(h ^ s.charCodeAt(n >> 2) ^ (s.charCodeAt((3 * n) >> 2) << 8), 0xc2b2ae35);
     return h ^ (h >>> 15);

@@ -171,7 +171,7 @@ export class Handlespace {
 
   /** Number of pool elements owned by {@linkcode Handlespace.homeRegistrarIdentifier}. */
   get ownedCount(): number {
-    return this.#owners.get(this.#home)?.count ?? 0;
+    return this.#owners.get(this.#home | 0)?.count ?? 0;
   }
 
   /**

@@ -4,10 +4,7 @@
  * @module
  */
 
-/** 8 hex digits, as RSPLIB prints identifiers after a `$`. */
-export function hex(id: number): string {
-  return (id >>> 0).toString(16).padStart(8, "0");
-}
+export { hex8 as hex } from "../common/program.ts";
 
 /** A random 32-bit identifier in 1..0xfffffffe (RSPLIB's PE identifier range). */
 export function randomIdentifier(): number {

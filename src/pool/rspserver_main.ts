@@ -32,7 +32,14 @@ import { parsePolicySpec } from "./policy_spec.ts";
 import { PoolElement } from "./pool_element.ts";
 import { serve } from "./server.ts";
 import { findService, type Service, serviceFlags } from "./services/mod.ts";
-import { delay, randomExp, type Signalled, signalled, writeErr, writeOut } from "./_program.ts";
+import {
+  delay,
+  randomExp,
+  type Signalled,
+  signalled,
+  writeErr,
+  writeOut,
+} from "../common/program.ts";
 import { hex } from "./_format.ts";
 
 const GENERAL_OPTIONS = {

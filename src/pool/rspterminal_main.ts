@@ -26,7 +26,7 @@ import {
   sessionTuningFrom,
 } from "./options.ts";
 import { PoolUser, type PoolUserSession } from "./pool_user.ts";
-import { signalled, writeErr, writeOut } from "./_program.ts";
+import { delay, signalled, writeErr, writeOut } from "../common/program.ts";
 import { hex } from "./_format.ts";
 
 const TERMINAL_OPTIONS = {
@@ -203,7 +203,7 @@ export async function main(args: string[]): Promise<number> {
         !signal.received && performance.now() - start < 4 * linger &&
         performance.now() - lastMessage < linger
       ) {
-        await Promise.race([new Promise((r) => setTimeout(r, 20)), signal.promise]);
+        await delay(20, signal.promise);
       }
     }
     await s.close();

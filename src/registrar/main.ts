@@ -15,17 +15,13 @@ import { openSctpTransport } from "../transport/select.ts";
 import type { SctpTransport } from "../transport/types.ts";
 import { type RegistrarConfig, registrarConfigFromOptions } from "./config.ts";
 import { REGISTRAR_OPTIONS } from "./options.ts";
+import { randomExp, signalled } from "../common/program.ts";
 import { Registrar } from "./registrar.ts";
 import { ComponentGroup, componentId, componentLocation, createCspReporter } from "../csp/mod.ts";
 
 type Options = ParsedOptions<typeof REGISTRAR_OPTIONS>;
 
 const SUMMARY = "RSerPool registrar (ASAP and ENRP server), compatible with RSPLIB's rspregistrar.";
-
-/** Exponentially distributed random number with the given mean (RSPLIB's randomExpDouble). */
-function randomExp(mean: number): number {
-  return -mean * Math.log(1 - Math.random());
-}
 
 function scopeName(scope: number): string {
   return scope <= AddressScope.Loopback
@@ -102,23 +98,6 @@ function banner(
 
 function rate(r: number): string {
   return r > 0 ? `${r.toFixed(2)} requests/s` : "unlimited";
-}
-
-/** Resolves on SIGINT or SIGTERM. */
-function signalled(): { promise: Promise<string>; dispose(): void } {
-  let resolve!: (s: string) => void;
-  const promise = new Promise<string>((r) => resolve = r);
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((s) => {
-    const h = () => resolve(s);
-    Deno.addSignalListener(s, h);
-    return [s, h];
-  });
-  return {
-    promise,
-    dispose: () => {
-      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-    },
-  };
 }
 
 /**

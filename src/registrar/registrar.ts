@@ -31,6 +31,7 @@ import { Handlespace } from "../handlespace/mod.ts";
 import { HandlespaceError } from "../handlespace/errors.ts";
 import { type PoolElementEntry, TimerKind } from "../handlespace/types.ts";
 import { type Logger, LogLevel, silentLogger } from "../common/logger.ts";
+import { hex8 } from "../common/program.ts";
 import { AddressScope, addressScope, normalizeIpAddress } from "../net/ip_address.ts";
 import { formatEndpointAddresses } from "../net/address_port.ts";
 import type { SctpEndpoint, SctpEvent, SctpTransport } from "../transport/types.ts";
@@ -562,7 +563,9 @@ export class Registrar {
       this.#remove(entry, "deregistration");
       this.#stats.deregistrations++;
     } else {
-      this.#log.action(`Deregistration of unknown PE $${hex8(m.identifier)}: already gone`);
+      if (this.#log.enabled(LogLevel.Action)) {
+        this.#log.action(`Deregistration of unknown PE $${hex8(m.identifier)}: already gone`);
+      }
     }
     this.#reply(assocId, {
       type: "deregistrationResponse",
@@ -580,7 +583,10 @@ export class Registrar {
       this.#limiter.limits("handleResolution") &&
       !this.#limiter.permits(assocId, "handleResolution", m.poolHandle, 0, this.#clock())
     ) {
-      this.#log.warning(`Handle resolution rate of assoc ${assocId} exceeded`);
+      // Logged only when enabled: this is the path of a request flood.
+      if (this.#log.enabled(LogLevel.Warning)) {
+        this.#log.warning(`Handle resolution rate of assoc ${assocId} exceeded`);
+      }
       this.#reply(assocId, notFound(m.poolHandle));
       return;
     }
@@ -610,7 +616,9 @@ export class Registrar {
   #handleKeepAliveAck(m: EndpointKeepAliveAckMessage): void {
     const entry = this.#handlespace.findPoolElement(m.poolHandle, m.identifier);
     if (entry === undefined) {
-      this.#log.warning(`Endpoint Keep Alive Ack for unknown PE $${hex8(m.identifier)}`);
+      if (this.#log.enabled(LogLevel.Warning)) {
+        this.#log.warning(`Endpoint Keep Alive Ack for unknown PE $${hex8(m.identifier)}`);
+      }
       return;
     }
     this.#handlespace.setTimer(
@@ -626,16 +634,19 @@ export class Registrar {
       this.#limiter.limits("endpointUnreachable") &&
       !this.#limiter.permits(assocId, "endpointUnreachable", m.poolHandle, 0, this.#clock())
     ) {
-      this.#log.warning(`Endpoint unreachable rate of assoc ${assocId} exceeded: ignored`);
+      if (this.#log.enabled(LogLevel.Warning)) {
+        this.#log.warning(`Endpoint unreachable rate of assoc ${assocId} exceeded: ignored`);
+      }
       return;
     }
     this.#stats.endpointUnreachables++;
     const entry = this.#handlespace.findPoolElement(m.poolHandle, m.identifier);
     if (entry === undefined) {
-      this.#log.warning(`Endpoint Unreachable for unknown PE $${hex8(m.identifier)}`);
+      if (this.#log.enabled(LogLevel.Warning)) {
+        this.#log.warning(`Endpoint Unreachable for unknown PE $${hex8(m.identifier)}`);
+      }
       return;
     }
-    const parameter = entry.toParameter();
     const owned = entry.homeRegistrarIdentifier === this.#identifier;
     const report = this.#handlespace.reportUnreachable(m.poolHandle, m.identifier);
     if (report?.removed) {
@@ -644,7 +655,7 @@ export class Registrar {
           hex8(m.identifier)
         } removed after ${report.entry.unreachabilityReports} unreachability reports`,
       );
-      this.#hooks.poolElementRemoved?.(m.poolHandle, parameter, owned);
+      this.#hooks.poolElementRemoved?.(m.poolHandle, report.entry.toParameter(), owned);
       this.#rescheduleHandlespaceTimer();
     }
   }
@@ -669,13 +680,14 @@ export class Registrar {
 
   #remove(entry: PoolElementEntry, why: string): void {
     const poolHandle = entry.poolHandle;
-    const parameter = entry.toParameter();
     const owned = entry.homeRegistrarIdentifier === this.#identifier;
     this.#handlespace.deregisterPoolElement(poolHandle, entry.identifier);
-    this.#log.action(
-      `Removed PE $${hex8(entry.identifier)} of pool ${formatPoolHandle(poolHandle)} (${why})`,
-    );
-    this.#hooks.poolElementRemoved?.(poolHandle, parameter, owned);
+    if (this.#log.enabled(LogLevel.Action)) {
+      this.#log.action(
+        `Removed PE $${hex8(entry.identifier)} of pool ${formatPoolHandle(poolHandle)} (${why})`,
+      );
+    }
+    this.#hooks.poolElementRemoved?.(poolHandle, entry.toParameter(), owned);
     this.#rescheduleHandlespaceTimer();
   }
 
@@ -797,8 +809,4 @@ function notFound(poolHandle: Uint8Array): RSerPoolMessage {
     error: { cause: ErrorCause.UnknownPoolHandle },
     poolElements: [],
   };
-}
-
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, "0");
 }

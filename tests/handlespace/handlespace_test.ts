@@ -320,3 +320,13 @@ Deno.test("clear() empties the handlespace", () => {
   hs.verify();
   assert.equal([...hs].length, 0);
 });
+
+Deno.test("ownedCount counts the PEs of a home registrar identifier of 0x80000000 and above", () => {
+  const home = 0x9abcdef0;
+  const hs = new Handlespace({ homeRegistrarIdentifier: home });
+  hs.registerPoolElement("P", rr(1, home));
+  hs.registerPoolElement("P", rr(2, home));
+  hs.registerPoolElement("P", rr(3, 0x1234));
+  assert.equal(hs.ownedCount, 2);
+  assert.equal(hs.ownershipChecksum(), hs.ownershipChecksum(home));
+});

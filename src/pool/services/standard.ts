@@ -6,7 +6,7 @@
  */
 
 import type { Service } from "./service.ts";
-import { daytimeLine, timeStamp } from "./_timestamp.ts";
+import { daytimeLine, timeStamp } from "../../common/time_stamp.ts";
 
 /**
  * Echo: each message goes back unchanged (same PPID and stream); prints

@@ -1,5 +1,5 @@
 /**
- * RSPLIB's time stamps (internal).
+ * RSPLIB's time stamps, as its log lines and services print them (internal).
  *
  * @module
  */

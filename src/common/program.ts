@@ -1,5 +1,6 @@
 /**
- * Helpers shared by `rspserver` and `rspterminal` (internal).
+ * Helpers shared by the programs (`rspregistrar`, `rspserver`, `rspterminal`, ...): direct
+ * output, signals, timing (internal).
  *
  * @module
  */
@@ -65,4 +66,28 @@ export function delay(ms: number, until?: Promise<unknown>): Promise<void> {
   const t = new Promise<void>((r) => timer = setTimeout(r, ms));
   const all = until === undefined ? t : Promise.race([t, until.then(() => {})]);
   return all.finally(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts (never rejects); the timer is cleared.
+ *
+ * @param ms Milliseconds.
+ * @param signal Ends the wait early.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** 8 hex digits, as RSPLIB prints identifiers after a `$`. */
+export function hex8(id: number): string {
+  return (id >>> 0).toString(16).padStart(8, "0");
 }
