@@ -6,6 +6,13 @@
  * @module
  */
 
+/**
+ * At most this many registrars heard by announce are kept (announces are unauthenticated
+ * multicast: spoofed ones must not grow the table without bound); a new one beyond it replaces
+ * the one heard longest ago.
+ */
+export const MAX_ANNOUNCED_REGISTRARS = 64;
+
 /** One known registrar. */
 export interface RegistrarEntry {
   /** Identifier (0 while unknown, e.g. for a static entry). */
@@ -27,6 +34,7 @@ function sameEndpoint(a: { addresses: string[]; port: number }, b: RegistrarEntr
 /** Static and announced registrars. */
 export class RegistrarTable {
   #entries: RegistrarEntry[] = [];
+  #announced = 0;
   #announceTimeout: number;
   #clock: () => number;
   #listeners = new Set<() => void>();
@@ -52,6 +60,7 @@ export class RegistrarTable {
   /** Records an announce; returns `true` when the registrar is new. */
   announce(identifier: number, addresses: string[], port: number): boolean {
     const now = this.#clock();
+    this.#prune(now);
     const existing = this.#entries.find((e) =>
       (identifier !== 0 && e.identifier === identifier && !e.static) ||
       sameEndpoint({ addresses, port }, e)
@@ -65,6 +74,8 @@ export class RegistrarTable {
       }
       return false;
     }
+    if (this.#announced >= MAX_ANNOUNCED_REGISTRARS) this.#dropOldestAnnounced();
+    this.#announced++;
     this.#entries.push({
       identifier,
       addresses: [...addresses],
@@ -78,9 +89,35 @@ export class RegistrarTable {
 
   /** The usable entries (expired announced ones are removed), in table order. */
   entries(): RegistrarEntry[] {
-    const now = this.#clock();
-    this.#entries = this.#entries.filter((e) => e.static || e.expires >= now);
+    this.#prune(this.#clock());
     return [...this.#entries];
+  }
+
+  /** Number of registrars heard by announce (unexpired ones and those not pruned yet). */
+  get announcedCount(): number {
+    return this.#announced;
+  }
+
+  /** Removes the expired announced entries. */
+  #prune(now: number): void {
+    if (this.#announced === 0) return;
+    const entries = this.#entries;
+    let kept = 0;
+    for (const e of entries) if (e.static || e.expires >= now) entries[kept++] = e;
+    this.#announced -= entries.length - kept;
+    entries.length = kept;
+  }
+
+  /** Removes the announced entry heard longest ago (the earliest expiry). */
+  #dropOldestAnnounced(): void {
+    let oldest = -1;
+    for (let i = 0; i < this.#entries.length; i++) {
+      const e = this.#entries[i];
+      if (!e.static && (oldest < 0 || e.expires < this.#entries[oldest].expires)) oldest = i;
+    }
+    if (oldest < 0) return;
+    this.#entries.splice(oldest, 1);
+    this.#announced--;
   }
 
   /** The identifier known for the registrar at this endpoint (0 if unknown). */

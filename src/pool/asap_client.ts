@@ -32,6 +32,8 @@ import {
 import { type AnnounceListener, listenForAnnounces } from "./_announce.ts";
 import { type RegistrarEntry, RegistrarTable } from "./_registrar_table.ts";
 import { hex } from "./_format.ts";
+import { sleep } from "../common/program.ts";
+import { keyOf } from "../handlespace/_tables.ts";
 
 /**
  * Options of {@linkcode AsapClient.open}.
@@ -85,7 +87,8 @@ export interface HandleResolutionRequestOptions {
   items?: number;
   /**
    * How long the pool elements from the registrar stay in the cache, in milliseconds; 0 asks
-   * the registrar every time (what all of RSPLIB's programs do).
+   * the registrar every time, without looking into the cache (what all of RSPLIB's programs
+   * do).
    * @default {0}
    */
   staleCacheValue?: number;
@@ -117,32 +120,61 @@ export interface RegistrarStatus {
 interface OwnPoolElement {
   poolHandle: Uint8Array;
   parameter: PoolElementParameter;
+  /** Its Endpoint Keep Alive Ack, encoded once (it never changes). */
+  ack: Uint8Array;
+}
+
+/** The response a request waits for: its type, pool handle and (for (de)registrations) PE. */
+interface ExpectedResponse {
+  type: "registrationResponse" | "deregistrationResponse" | "handleResolutionResponse";
+  poolHandle: Uint8Array;
+  identifier?: number;
 }
 
 interface PendingResponse {
-  expect: AsapMessage["type"];
+  expected: ExpectedResponse;
   resolve: (m: AsapMessage) => void;
   reject: (e: unknown) => void;
+}
+
+/** A registration waiting in the queue or for its response; a deregistration cancels it. */
+interface RegistrationTicket {
+  cancelled: boolean;
 }
 
 /** Internal: the registrar association went away while waiting. */
 class RegistrarLostError extends Error {}
 
+/**
+ * At most this many responses of aborted requests are remembered (per registrar association):
+ * they are discarded when they come instead of being taken for another request's response.
+ */
+const MAX_STALE_RESPONSES = 64;
+
+/** Key of an own pool element: the identifier (2 UTF-16 units), then the pool handle bytes. */
 function ownKey(poolHandle: Uint8Array, identifier: number): string {
-  return `${formatPoolHandle(poolHandle)}/${identifier >>> 0}`;
+  return String.fromCharCode(identifier >>> 16, identifier & 0xffff) + keyOf(poolHandle);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether `message` is the response `expected` describes (registrars echo handle and PE). */
+function answers(message: RSerPoolMessage, expected: ExpectedResponse): boolean {
+  switch (message.type) {
+    case "registrationResponse":
+    case "deregistrationResponse":
+      return message.type === expected.type &&
+        (message.identifier >>> 0) === ((expected.identifier ?? 0) >>> 0) &&
+        sameBytes(message.poolHandle, expected.poolHandle);
+    case "handleResolutionResponse":
+      return message.type === expected.type && sameBytes(message.poolHandle, expected.poolHandle);
+    default:
+      return false;
+  }
 }
 
 function shuffledFrom<T>(items: T[]): T[] {
@@ -188,8 +220,12 @@ export class AsapClient implements AsyncDisposable {
   #hunt?: Promise<RegistrarStatus>;
   #huntAssocs = new Set<number>();
   #pending?: PendingResponse;
+  /** Responses still owed for requests aborted by their signal, oldest first. */
+  #stale: ExpectedResponse[] = [];
   #chain: Promise<unknown> = Promise.resolve();
   #own = new Map<string, OwnPoolElement>();
+  /** Registrations not finished yet, by own key. */
+  #tickets = new Map<string, Set<RegistrationTicket>>();
   #maintainTimer?: ReturnType<typeof setTimeout>;
   #closing = new AbortController();
   #closed = false;
@@ -296,12 +332,23 @@ export class AsapClient implements AsyncDisposable {
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
     const ph = toPoolHandle(poolHandle);
-    const response = await this.#request(
-      { type: "registration", poolHandle: ph, poolElement },
-      "registrationResponse",
-      options.signal,
-      `registration of PE $${hex(poolElement.identifier)} in pool ${formatPoolHandle(ph)}`,
-    );
+    const key = ownKey(ph, poolElement.identifier);
+    const ticket: RegistrationTicket = { cancelled: false };
+    let tickets = this.#tickets.get(key);
+    if (tickets === undefined) this.#tickets.set(key, tickets = new Set());
+    tickets.add(ticket);
+    let response: AsapMessage | undefined;
+    try {
+      response = await this.#request(
+        { type: "registration", poolHandle: ph, poolElement },
+        { type: "registrationResponse", poolHandle: ph, identifier: poolElement.identifier },
+        options.signal,
+        `registration of PE $${hex(poolElement.identifier)} in pool ${formatPoolHandle(ph)}`,
+      );
+    } finally {
+      tickets.delete(ticket);
+      if (tickets.size === 0 && this.#tickets.get(key) === tickets) this.#tickets.delete(key);
+    }
     if (response?.type !== "registrationResponse") return;
     if (response.reject || response.error !== undefined) {
       const cause = response.error?.cause ?? ErrorCause.InvalidValues;
@@ -316,14 +363,21 @@ export class AsapClient implements AsyncDisposable {
         `Cannot register PE $${hex(poolElement.identifier)} in pool ${formatPoolHandle(ph)}`,
       );
     }
-    if (response.identifier !== poolElement.identifier) {
-      this.#log.warning(
-        `Registration response for PE $${hex(response.identifier)}, expected $${
-          hex(poolElement.identifier)
-        }`,
+    if (ticket.cancelled) {
+      // Deregistered (or forgotten) while this registration waited: do not answer for it again.
+      this.#log.verbose(
+        1,
+        `PE $${hex(poolElement.identifier)} was deregistered while its registration waited`,
       );
+      return;
     }
-    this.#own.set(ownKey(ph, poolElement.identifier), { poolHandle: ph, parameter: poolElement });
+    const ack = this.#own.get(key)?.ack ??
+      encodeMessage({
+        type: "endpointKeepAliveAck",
+        poolHandle: ph,
+        identifier: poolElement.identifier,
+      });
+    this.#own.set(key, { poolHandle: ph, parameter: poolElement, ack });
   }
 
   /**
@@ -341,11 +395,11 @@ export class AsapClient implements AsyncDisposable {
     options: { hunt?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
     const ph = toPoolHandle(poolHandle);
-    this.#own.delete(ownKey(ph, identifier));
+    this.#dropOwn(ph, identifier);
     if (options.hunt === false && this.#registrar === undefined) return;
     const response = await this.#request(
       { type: "deregistration", poolHandle: ph, identifier },
-      "deregistrationResponse",
+      { type: "deregistrationResponse", poolHandle: ph, identifier },
       options.signal,
       `deregistration of PE $${hex(identifier)}`,
     );
@@ -359,8 +413,28 @@ export class AsapClient implements AsyncDisposable {
   }
 
   /**
-   * Resolves a pool handle into pool elements: from the cache if it has unexpired entries,
-   * else from the registrar (then cached for `staleCacheValue` ms).
+   * Stops answering for a pool element without telling the registrar (which removes it after
+   * its Keep Alives go unanswered, as after a crash); registrations of it still waiting are
+   * not kept either. For a pool element closed without deregistration on a shared client.
+   *
+   * @param poolHandle The pool handle.
+   * @param identifier The PE identifier.
+   */
+  forget(poolHandle: string | Uint8Array, identifier: number): void {
+    this.#dropOwn(toPoolHandle(poolHandle), identifier);
+  }
+
+  #dropOwn(ph: Uint8Array, identifier: number): void {
+    const key = ownKey(ph, identifier);
+    this.#own.delete(key);
+    const tickets = this.#tickets.get(key);
+    if (tickets !== undefined) { for (const t of tickets) t.cancelled = true; }
+  }
+
+  /**
+   * Resolves a pool handle into pool elements: with a stale-cache value, from the cache if it
+   * has unexpired entries, else from the registrar (then cached for `staleCacheValue` ms);
+   * without one (0), always from the registrar.
    *
    * @param poolHandle The pool handle.
    * @param options How many, the stale-cache value, cancellation.
@@ -378,8 +452,10 @@ export class AsapClient implements AsyncDisposable {
       ? Limits.MAX_HANDLE_RESOLUTION_ITEMS
       : Math.min(Math.max(1, Math.floor(options.items ?? 1)), Limits.MAX_HANDLE_RESOLUTION_ITEMS);
     const stale = Math.max(0, options.staleCacheValue ?? 0);
-    const cached = this.#cache.select(ph, items, this.#clock());
-    if (cached.length > 0) return cached;
+    if (stale > 0) {
+      const cached = this.#cache.select(ph, items, this.#clock());
+      if (cached.length > 0) return cached;
+    }
     const response = await this.#request(
       {
         type: "handleResolution",
@@ -387,7 +463,7 @@ export class AsapClient implements AsyncDisposable {
         // RSPLIB: with a stale-cache value the registrar's default count fills the cache.
         items: stale > 0 && !all ? undefined : (all ? Limits.HANDLE_RESOLUTION_ALL : items),
       },
-      "handleResolutionResponse",
+      { type: "handleResolutionResponse", poolHandle: ph },
       options.signal,
       `handle resolution of pool ${formatPoolHandle(ph)}`,
     );
@@ -446,6 +522,7 @@ export class AsapClient implements AsyncDisposable {
       new RSerPoolError(ErrorCause.NoRegistrar, "Cannot finish request: closed"),
     );
     this.#pending = undefined;
+    this.#stale = [];
     this.#registrar = undefined;
     await this.#endpoint.close({ abort: options.abort });
     await this.#hunt?.catch(() => {});
@@ -468,7 +545,7 @@ export class AsapClient implements AsyncDisposable {
 
   #request(
     message: AsapMessage,
-    expect: AsapMessage["type"] | undefined,
+    expect: ExpectedResponse | undefined,
     signal: AbortSignal | undefined,
     what: string,
   ): Promise<AsapMessage | undefined> {
@@ -530,16 +607,26 @@ export class AsapClient implements AsyncDisposable {
   #exchange(
     assocId: number,
     bytes: Uint8Array,
-    expect: AsapMessage["type"],
+    expected: ExpectedResponse,
     signal?: AbortSignal,
   ): Promise<AsapMessage> {
     return new Promise<AsapMessage>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
       const timer = setTimeout(() => {
         finish();
         reject(new RSerPoolError(ErrorCause.Timeout, "Cannot get a registrar response"));
       }, this.#options.responseTimeout);
       const onAbort = () => {
         finish();
+        // The registrar still answers: remember the response, so that it is not taken for the
+        // next request's one (or for an unexpected message).
+        if (this.#registrar?.assocId === assocId) {
+          if (this.#stale.length >= MAX_STALE_RESPONSES) this.#stale.shift();
+          this.#stale.push(expected);
+        }
         reject(signal?.reason);
       };
       const finish = () => {
@@ -548,7 +635,7 @@ export class AsapClient implements AsyncDisposable {
         if (this.#pending === pending) this.#pending = undefined;
       };
       const pending: PendingResponse = {
-        expect,
+        expected,
         resolve: (m) => {
           finish();
           resolve(m);
@@ -663,6 +750,7 @@ export class AsapClient implements AsyncDisposable {
 
   #adopt(registrar: RegistrarStatus, where: string): void {
     this.#registrar = registrar;
+    this.#stale = [];
     this.#log.note(
       `Connected to registrar ${
         registrar.identifier ? "$" + hex(registrar.identifier) + " " : ""
@@ -676,6 +764,7 @@ export class AsapClient implements AsyncDisposable {
     const r = this.#registrar;
     if (r === undefined) return;
     this.#registrar = undefined;
+    this.#stale = [];
     if (abort) {
       try {
         this.#endpoint.abort(r.assocId);
@@ -758,8 +847,15 @@ export class AsapClient implements AsyncDisposable {
       this.#log.verbose(2, `Ignoring ${message.type} from a non-registrar association`);
       return;
     }
+    // The registrar answers in order: the responses of aborted requests come first.
+    const stale = this.#stale.findIndex((e) => answers(message, e));
+    if (stale >= 0) {
+      this.#stale.splice(stale, 1);
+      this.#log.verbose(1, `Discarding the late ${message.type} of an aborted request`);
+      return;
+    }
     const pending = this.#pending;
-    if (pending !== undefined && pending.expect === message.type) {
+    if (pending !== undefined && answers(message, pending.expected)) {
       pending.resolve(message as AsapMessage);
       return;
     }
@@ -793,6 +889,7 @@ export class AsapClient implements AsyncDisposable {
       );
       if (old !== undefined) {
         this.#registrar = undefined;
+        this.#stale = [];
         this.#pending?.reject(new RegistrarLostError());
         this.#abortQuietly(old.assocId);
       }
@@ -818,15 +915,7 @@ export class AsapClient implements AsyncDisposable {
     }
     for (const own of acks) {
       try {
-        this.#endpoint.send(
-          assocId,
-          encodeMessage({
-            type: "endpointKeepAliveAck",
-            poolHandle: own.poolHandle,
-            identifier: own.parameter.identifier,
-          }),
-          { ppid: Ppid.ASAP },
-        );
+        this.#endpoint.send(assocId, own.ack, { ppid: Ppid.ASAP });
       } catch (e) {
         this.#log.warning(`Cannot send Keep Alive Ack: ${(e as Error).message}`);
       }

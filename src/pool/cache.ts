@@ -8,6 +8,7 @@
 
 import type { PoolElementParameter } from "../codec/mod.ts";
 import { PoolUserCache } from "../handlespace/cache.ts";
+import { keyOf } from "../handlespace/_tables.ts";
 
 /**
  * What a pool user needs from its cache. {@linkcode HandlespacePoolElementCache} (the default,
@@ -62,8 +63,9 @@ interface CachedPool {
   seq: number;
 }
 
+/** A cheap map key of a pool handle: its bytes as a string. */
 function key(poolHandle: Uint8Array): string {
-  return Array.from(poolHandle, (b) => b.toString(16).padStart(2, "0")).join("");
+  return keyOf(poolHandle);
 }
 
 /**

@@ -59,8 +59,13 @@ export interface RegistrarClientOptions {
   /** Rounds of the registrar hunt before "no registrar" is reported. @default {1} */
   connectMaxTrials?: number;
   /**
-   * Send timeout of a request (RSPLIB's `-registrarrequesttimeout`). Sends never block here, so
-   * it only bounds how long a request may wait in the queue behind a registrar hunt.
+   * Send timeout of a request (RSPLIB's `-registrarrequesttimeout`). RSPLIB uses it only as the
+   * timeout of the blocking send of a request to the registrar (`rserpoolMessageSend()` in
+   * `asapinstance.c`: when the socket's send buffer stays full this long, the send fails and
+   * the registrar is dropped); its requester waits for the response with `responseTimeout`.
+   * This client's sends never block (the transport queues a message the socket cannot take
+   * yet), so the setting is accepted for compatibility and has no effect: a request stuck in
+   * the send queue ends with `responseTimeout`, which drops the registrar the same way.
    * @default {3000}
    */
   requestTimeout?: number;

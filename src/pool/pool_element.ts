@@ -237,8 +237,9 @@ export class PoolElementSession implements AsyncIterable<PoolElementSessionEvent
    * @param load The fraction.
    */
   setLoad(load: number): void {
+    const old = this.#load;
     this.#load = Math.min(Math.max(load, 0), 1);
-    this.#pe.updateLoadFromSessions();
+    this.#pe.updateLoadFromSessions(this, old);
   }
 
   /**
@@ -427,6 +428,14 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
   #localAddresses?: string[];
   #minScope: number;
   #sessions = new Map<number, PoolElementSession>();
+  #byAssoc = new Map<number, PoolElementSession>();
+  /** Highest session number handed out since the last time none was up. */
+  #lastSessionId = 0;
+  /** Session numbers below `#lastSessionId` that are free again (a min-heap). */
+  #freeSessionIds: number[] = [];
+  /** Sum of the loads of the sessions that are up, and how many of them have a load. */
+  #sessionLoad = 0;
+  #loadedSessions = 0;
   #newSessions = new AsyncQueue<PoolElementSession>();
   #sessionHandler?: (session: PoolElementSession) => void;
   #timer?: ReturnType<typeof setTimeout>;
@@ -557,12 +566,24 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
   /**
    * Makes the load the sum of the sessions' loads (see {@linkcode PoolElementSession.setLoad}).
    * @internal
+   *
+   * @param session The session whose load changed (its new load is `session.load`).
+   * @param old Its previous load.
    */
-  updateLoadFromSessions(): void {
+  updateLoadFromSessions(session: PoolElementSession, old: number): void {
     this.#loadFromSessions = true;
-    let sum = 0;
-    for (const s of this.#sessions.values()) sum += s.load;
-    this.setLoad(Math.min(sum, 1));
+    if (this.#byAssoc.get(session.assocId) === session) this.#sessionLoadChanged(old, session.load);
+    this.#applySessionLoad();
+  }
+
+  #sessionLoadChanged(old: number, load: number): void {
+    this.#loadedSessions += (load > 0 ? 1 : 0) - (old > 0 ? 1 : 0);
+    // A running sum; exactly 0 again once no session has a load (no rounding drift).
+    this.#sessionLoad = this.#loadedSessions === 0 ? 0 : this.#sessionLoad + load - old;
+  }
+
+  #applySessionLoad(): void {
+    this.setLoad(Math.min(Math.max(this.#sessionLoad, 0), 1));
   }
 
   /**
@@ -673,10 +694,16 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
         this.log.warning(`Cannot deregister: ${(e as Error).message}`);
       }
     }
+    if (!deregister) this.#asap?.forget(this.poolHandle, this.identifier);
     this.#newSessions.close();
     await this.endpoint?.close({ abort });
     for (const s of this.#sessions.values()) s.end();
     this.#sessions.clear();
+    this.#byAssoc.clear();
+    this.#freeSessionIds = [];
+    this.#lastSessionId = 0;
+    this.#sessionLoad = 0;
+    this.#loadedSessions = 0;
     if (this.#ownsAsap) await this.#asap?.close({ abort });
   }
 
@@ -712,21 +739,65 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
     }, this.reregistrationInterval);
   }
 
+  /** The smallest session number not in use. */
   #nextSessionId(): number {
-    let id = 1;
-    while (this.#sessions.has(id)) id++;
+    const free = this.#freeSessionIds;
+    if (free.length === 0) return ++this.#lastSessionId;
+    const id = free[0];
+    const last = free.pop()!;
+    if (free.length > 0) {
+      // Sift `last` down from the root.
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= free.length) break;
+        const c = l + 1 < free.length && free[l + 1] < free[l] ? l + 1 : l;
+        if (free[c] >= last) break;
+        free[i] = free[c];
+        i = c;
+      }
+      free[i] = last;
+    }
     return id;
   }
 
-  #bySession(assocId: number): PoolElementSession | undefined {
-    for (const s of this.#sessions.values()) if (s.assocId === assocId) return s;
-    return undefined;
+  #releaseSessionId(id: number): void {
+    if (this.#sessions.size === 0) {
+      // None up: numbering starts at 1 again.
+      this.#lastSessionId = 0;
+      this.#freeSessionIds = [];
+      return;
+    }
+    const free = this.#freeSessionIds;
+    let i = free.length;
+    free.push(id);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (free[parent] <= id) break;
+      free[i] = free[parent];
+      i = parent;
+    }
+    free[i] = id;
+  }
+
+  /** Removes an ended session (its association is gone or aborted). */
+  #endSession(session: PoolElementSession, why: string): void {
+    this.#sessions.delete(session.id);
+    this.#byAssoc.delete(session.assocId);
+    this.#releaseSessionId(session.id);
+    const load = session.load;
+    if (load !== 0) this.#sessionLoadChanged(load, 0);
+    this.log.action(`Session ${session.id} ended (${why})`);
+    session.end();
+    if (this.#loadFromSessions && !this.#closed) this.#applySessionLoad();
   }
 
   #onEvent(event: SctpEvent): void {
     switch (event.type) {
       case "up": {
         if (this.#closed) return;
+        const previous = this.#byAssoc.get(event.assocId);
+        if (previous !== undefined) this.#endSession(previous, "association restarted");
         const session = new PoolElementSession(
           this,
           this.#nextSessionId(),
@@ -735,6 +806,7 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
           event.peerPort,
         );
         this.#sessions.set(session.id, session);
+        this.#byAssoc.set(session.assocId, session);
         this.log.action(
           `Session ${session.id} from ${event.peerAddresses.join(", ")}:${event.peerPort}`,
         );
@@ -743,7 +815,7 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
         break;
       }
       case "message": {
-        const session = this.#bySession(event.assocId);
+        const session = this.#byAssoc.get(event.assocId);
         if (session === undefined) return;
         if (event.ppid === Ppid.ASAP) {
           try {
@@ -764,7 +836,7 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
         break;
       }
       case "shutdown": {
-        const session = this.#bySession(event.assocId);
+        const session = this.#byAssoc.get(event.assocId);
         session?.deliver({
           type: "notification",
           notification: { type: "shutdown", session: session.id },
@@ -772,14 +844,23 @@ export class PoolElement implements AsyncDisposable, AsyncIterable<PoolElementSe
         break;
       }
       case "lost":
-      case "closed":
-      case "restart": {
-        const session = this.#bySession(event.assocId);
+      case "closed": {
+        const session = this.#byAssoc.get(event.assocId);
         if (session === undefined) return;
-        this.#sessions.delete(session.id);
-        this.log.action(`Session ${session.id} ended (${event.type})`);
-        session.end();
-        if (this.#loadFromSessions && !this.#closed) this.updateLoadFromSessions();
+        this.#endSession(session, event.type);
+        break;
+      }
+      case "restart": {
+        // The pool user's side restarted: its session state is gone. End the session and
+        // abort the association, so that the pool user starts a new session (a new
+        // association) instead of sending into one nobody serves.
+        const session = this.#byAssoc.get(event.assocId);
+        try {
+          this.endpoint.abort(event.assocId);
+        } catch {
+          // gone already
+        }
+        if (session !== undefined) this.#endSession(session, "restart");
         break;
       }
       default:

@@ -16,9 +16,11 @@ import {
 } from "../codec/mod.ts";
 import { type Logger, silentLogger } from "../common/mod.ts";
 import {
+  type SctpAssociationEvent,
   type SctpEndpoint,
   SctpError,
   type SctpEvent,
+  type SctpMessageEvent,
   type SctpTransport,
   type SctpTuning,
 } from "../transport/types.ts";
@@ -29,6 +31,7 @@ import type { RegistrarClientOptions } from "./options.ts";
 import { SESSION_SCTP_DEFAULTS, type SessionSendOptions } from "./pool_element.ts";
 import { AsyncQueue } from "./_queue.ts";
 import { hex } from "./_format.ts";
+import { sleep } from "../common/program.ts";
 
 /**
  * Options of {@linkcode PoolUser.create}.
@@ -139,20 +142,31 @@ export type PoolUserSessionEvent =
     notification: SessionNotification;
   };
 
-type OrphanEvent = Extract<SctpEvent, { type: "message" }>;
+/** An event of an association that is not bound to its session yet: a message, or its end. */
+type OrphanEvent = SctpMessageEvent | SctpAssociationEvent;
 
 const encoder = new TextEncoder();
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
+/** Most associations whose events are kept until bound, and most remembered unbound ones. */
+const MAX_ORPHANS = 16;
+const MAX_RETIRED = 64;
+
+/** `promise`'s value, or `undefined` as soon as `signal` aborts. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -188,10 +202,14 @@ export class PoolUser implements AsyncDisposable {
   #asap!: AsapClient;
   #ownsAsap = true;
   #byAssoc = new Map<number, PoolUserSession>();
+  /** Events of associations whose connect() has not returned to their session yet. */
   #orphans = new Map<number, OrphanEvent[]>();
+  /** Associations unbound by their session (given up): their late events are dropped. */
+  #retired = new Set<number>();
   #sessions = new Set<PoolUserSession>();
   #nextSession = 1;
   #closed = false;
+  readonly #closing = new AbortController();
 
   private constructor(options: PoolUserOptions) {
     this.log = options.logger ?? silentLogger;
@@ -258,11 +276,16 @@ export class PoolUser implements AsyncDisposable {
       maxQueuedMessages: options.maxQueuedMessages ?? 256,
     });
     this.#sessions.add(session);
+    // Ends a running attempt too (not only the waits between attempts).
+    const signal = options.signal === undefined
+      ? this.#closing.signal
+      : AbortSignal.any([options.signal, this.#closing.signal]);
     const deadline = performance.now() + Math.max(0, options.timeout ?? 0);
-    let ok = await session.attempt(false, true);
-    while (!ok && performance.now() < deadline && !options.signal?.aborted && !this.#closed) {
-      await sleep(Math.min(session.retryDelay, deadline - performance.now()), options.signal);
-      ok = await session.attempt(false, true);
+    let ok = await session.attempt(false, true, signal);
+    while (!ok && performance.now() < deadline && !signal.aborted) {
+      await sleep(Math.min(session.retryDelay, deadline - performance.now()), signal);
+      if (signal.aborted) break;
+      ok = await session.attempt(false, true, signal);
     }
     if (!ok) {
       if (options.throwIfUnreachable ?? true) {
@@ -282,7 +305,9 @@ export class PoolUser implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of [...this.#sessions]) await s.close();
+    this.#closing.abort();
+    // Together: each may still be ending an attempt.
+    await Promise.all([...this.#sessions].map((s) => s.close()));
     await this.endpoint.close();
     if (this.#ownsAsap) await this.#asap.close();
   }
@@ -297,18 +322,27 @@ export class PoolUser implements AsyncDisposable {
     return this.#closed;
   }
 
-  /** @internal */
+  /**
+   * @internal Routes an association's events to its session.
+   * @returns The events that came before (messages, and its end when it ended already).
+   */
   bind(assocId: number, session: PoolUserSession): OrphanEvent[] {
     this.#byAssoc.set(assocId, session);
+    this.#retired.delete(assocId);
     const early = this.#orphans.get(assocId) ?? [];
     this.#orphans.delete(assocId);
     return early;
   }
 
-  /** @internal */
+  /** @internal The session gives the association up: its further events are dropped. */
   unbind(assocId: number): void {
     this.#byAssoc.delete(assocId);
     this.#orphans.delete(assocId);
+    this.#retired.delete(assocId);
+    this.#retired.add(assocId);
+    if (this.#retired.size > MAX_RETIRED) {
+      this.#retired.delete(this.#retired.values().next().value!);
+    }
   }
 
   /** @internal */
@@ -317,25 +351,40 @@ export class PoolUser implements AsyncDisposable {
   }
 
   #onEvent(event: SctpEvent): void {
-    if (event.type === "up" || event.type === "accept" || event.type === "peerAddressChange") {
+    if (event.type === "up") {
+      // A new association (its id may be one used before): nothing recorded applies to it.
+      this.#retired.delete(event.assocId);
+      this.#orphans.delete(event.assocId);
       return;
     }
+    if (event.type === "accept" || event.type === "peerAddressChange") return;
     const session = this.#byAssoc.get(event.assocId);
-    if (session === undefined) {
-      if (event.type === "message") {
-        // May belong to an association whose connect() has not returned yet.
-        const list = this.#orphans.get(event.assocId) ?? [];
-        if (list.length < 64) list.push({ ...event, data: event.data.slice() });
-        this.#orphans.set(event.assocId, list);
-        if (this.#orphans.size > 16) {
-          this.#orphans.delete(this.#orphans.keys().next().value!);
-        }
-      } else {
-        this.#orphans.delete(event.assocId);
-      }
+    if (session !== undefined) {
+      session.handle(event);
       return;
     }
-    session.handle(event);
+    if (this.#retired.has(event.assocId)) return;
+    // May belong to an association whose connect() has not returned yet (events of the same
+    // batch as its COMM_UP): kept for bind(), its end too.
+    let kept: OrphanEvent;
+    switch (event.type) {
+      case "message":
+        kept = { ...event, data: event.data.slice() };
+        break;
+      case "lost":
+      case "shutdown":
+      case "closed":
+        kept = event;
+        break;
+      default:
+        return;
+    }
+    const list = this.#orphans.get(event.assocId) ?? [];
+    if (list.length < 64 || kept.type !== "message") list.push(kept);
+    this.#orphans.set(event.assocId, list);
+    if (this.#orphans.size > MAX_ORPHANS) {
+      this.#orphans.delete(this.#orphans.keys().next().value!);
+    }
   }
 }
 
@@ -452,16 +501,19 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
     if (this.#closed) return false;
     // The transport copies what it has to keep; only a queued message needs its own copy here.
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    const owned = bytes !== data;
     if (!this.connected) {
-      if (this.#failover === undefined && this.#auto === undefined) {
+      const idle = this.#failover === undefined && this.#auto === undefined;
+      if (idle) {
         this.#setFailed();
         if (!this.#settings.autoFailover) return false;
       }
-      this.#outbox.push({ data: bytes === data ? bytes.slice() : bytes, options });
-      if (this.#outbox.length > this.#settings.maxQueuedMessages) this.#outbox.shift();
+      this.#queueMessage(owned ? bytes : bytes.slice(), options);
+      // Nothing is trying to reach a pool element (e.g. after a failed failover()): start.
+      if (idle) this.startAutoFailover();
       return true;
     }
-    return this.#sendNow(bytes, options);
+    return this.#sendNow(bytes, options, owned);
   }
 
   /**
@@ -523,7 +575,13 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
 
   // ---- internals --------------------------------------------------------------------------
 
-  #sendNow(data: Uint8Array, options: SessionSendOptions): boolean {
+  #queueMessage(data: Uint8Array, options: SessionSendOptions): void {
+    this.#outbox.push({ data, options });
+    if (this.#outbox.length > this.#settings.maxQueuedMessages) this.#outbox.shift();
+  }
+
+  /** Sends now; `owned`: `data` is no caller's buffer (it is queued as is after a failure). */
+  #sendNow(data: Uint8Array, options: SessionSendOptions, owned: boolean): boolean {
     try {
       this.#pu.endpoint.send(this.#assocId!, data, {
         ppid: options.ppid ?? 0,
@@ -536,7 +594,7 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
       this.#pu.log.action(`Session ${this.id}: send failed (${e.message}), failover necessary`);
       this.#lost(false);
       if (this.#settings.autoFailover) {
-        this.#outbox.push({ data, options });
+        this.#outbox.push({ data: owned ? data : data.slice(), options });
         return true;
       }
       return false;
@@ -576,35 +634,66 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
   /** @internal Keeps failing over until a pool element is reached or the session closes. */
   startAutoFailover(): void {
     if (this.#auto !== undefined || this.#closed) return;
-    this.#auto = (async () => {
-      try {
-        let connectFailures = 0;
-        while (!this.#closed && !this.connected) {
-          if (await this.attempt(false, false)) break;
-          // RSPLIB waits only when no PE was found (inside the attempt); a PE that cannot be
-          // reached was reported, so ask again at once (a few times, then slow down).
-          if (this.#lastFailure === "empty") continue;
-          if (this.#lastFailure === "connect" && ++connectFailures <= 3) continue;
-          connectFailures = 0;
-          await sleep(this.#settings.retryDelay, this.#closing.signal);
-        }
-      } finally {
+    // Set before the loop runs: its first attempt may start (and end) synchronously.
+    const auto = Promise.withResolvers<void>();
+    this.#auto = auto.promise;
+    this.#autoFailover().then(
+      () => {
         this.#auto = undefined;
-      }
-    })();
+        auto.resolve();
+      },
+      (e) => {
+        this.#auto = undefined;
+        auto.reject(e);
+      },
+    );
   }
 
-  /** @internal One failover attempt (coalesced with a running one). */
-  attempt(reportUnreachable: boolean, silent: boolean): Promise<boolean> {
+  async #autoFailover(): Promise<void> {
+    let connectFailures = 0;
+    while (!this.#closed && !this.connected) {
+      if (await this.attempt(false, false)) break;
+      // RSPLIB waits only when no PE was found (inside the attempt); a PE that cannot be
+      // reached was reported, so ask again at once (a few times, then slow down).
+      if (this.#lastFailure === "empty") continue;
+      if (this.#lastFailure === "connect" && ++connectFailures <= 3) continue;
+      connectFailures = 0;
+      await sleep(this.#settings.retryDelay, this.#closing.signal);
+    }
+  }
+
+  /**
+   * @internal One failover attempt (coalesced with a running one).
+   * @param signal Ends the attempt (besides closing the session).
+   */
+  attempt(reportUnreachable: boolean, silent: boolean, signal?: AbortSignal): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     if (this.#failover !== undefined) return this.#failover;
-    this.#failover = this.#attempt(reportUnreachable, silent).finally(() => {
-      this.#failover = undefined;
-    });
-    return this.#failover;
+    // The guard is set before the attempt starts: what it does synchronously (aborting the old
+    // association) may lead here again.
+    const failover = Promise.withResolvers<boolean>();
+    this.#failover = failover.promise;
+    const stop = signal === undefined
+      ? this.#closing.signal
+      : AbortSignal.any([signal, this.#closing.signal]);
+    this.#attempt(reportUnreachable, silent, stop).then(
+      (ok) => {
+        this.#failover = undefined;
+        failover.resolve(ok);
+      },
+      (e) => {
+        this.#failover = undefined;
+        failover.reject(e);
+      },
+    );
+    return failover.promise;
   }
 
-  async #attempt(reportUnreachable: boolean, silent: boolean): Promise<boolean> {
+  async #attempt(
+    reportUnreachable: boolean,
+    silent: boolean,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const pu = this.#pu;
     const log = pu.log;
     const asap = pu.asap;
@@ -616,13 +705,15 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
     const old = this.#pe;
     if (reportUnreachable && old !== undefined) void asap.reportUnreachable(ph, old.identifier);
     if (this.#assocId !== undefined) {
+      // Unbound first: the abort reports its queued messages as failed (synchronously).
+      const assocId = this.#assocId;
+      pu.unbind(assocId);
+      this.#assocId = undefined;
       try {
-        pu.endpoint.abort(this.#assocId);
+        pu.endpoint.abort(assocId);
       } catch {
         // gone already
       }
-      pu.unbind(this.#assocId);
-      this.#assocId = undefined;
     }
     this.#connectedAt = 0;
     // ---- handle resolution ----
@@ -633,16 +724,20 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
         found = await asap.handleResolution(ph, {
           items: 1,
           staleCacheValue: this.#settings.staleCacheValue,
-          signal: this.#closing.signal,
+          signal,
         });
       } catch (e) {
         if (this.#closed) return false;
+        if (signal.aborted) {
+          this.#failed = true;
+          return false;
+        }
         this.#lastErrorCause = e instanceof RSerPoolError ? e.code : ErrorCause.UnknownPoolHandle;
         log.action(`Session ${this.id}: handle resolution failed: ${(e as Error).message}`);
         this.#lastFailure = "resolution";
         if (this.#lastErrorCause === ErrorCause.UnknownPoolHandle) {
           this.#lastFailure = "empty";
-          await sleep(this.#settings.retryDelay, this.#closing.signal);
+          await sleep(this.#settings.retryDelay, signal);
         }
         this.#failed = true;
         return false;
@@ -665,19 +760,20 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
     }
     this.#avoid = undefined;
     tResolved = performance.now();
-    if (candidate === undefined || this.#closed) {
+    if (candidate === undefined || this.#closed || signal.aborted) {
       this.#lastFailure = "resolution";
       this.#failed = true;
       return false;
     }
     // ---- association ----
-    let assocId: number;
+    let assocId: number | undefined;
+    const connecting = pu.endpoint.connect(
+      candidate.userTransport.addresses,
+      candidate.userTransport.port,
+      { timeout: this.#settings.connectTimeout },
+    );
     try {
-      assocId = await pu.endpoint.connect(
-        candidate.userTransport.addresses,
-        candidate.userTransport.port,
-        { timeout: this.#settings.connectTimeout },
-      );
+      assocId = await unlessAborted(connecting, signal);
     } catch (e) {
       log.action(
         `Session ${this.id}: cannot connect to PE $${hex(candidate.identifier)}: ${
@@ -690,18 +786,27 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
       this.#failed = true;
       return false;
     }
-    if (this.#closed) {
-      try {
-        pu.endpoint.abort(assocId);
-      } catch {
-        // gone
-      }
+    if (assocId === undefined || this.#closed || signal.aborted) {
+      // Ended (session closed or connect() cancelled): not wanted, even when it comes up later.
+      const drop = (id: number) => {
+        pu.unbind(id);
+        try {
+          pu.endpoint.abort(id);
+        } catch {
+          // gone
+        }
+      };
+      if (assocId !== undefined) drop(assocId);
+      else connecting.then(drop, () => {});
+      this.#failed = true;
       return false;
     }
     this.#pe = candidate;
     this.#assocId = assocId;
     this.#connectedAt = Date.now();
+    // Its events so far; they may include its end (in the same batch as its COMM_UP).
     const early = pu.bind(assocId, this);
+    let cookieEchoFailed = false;
     if (this.#cookie !== undefined) {
       try {
         pu.endpoint.send(assocId, encodeMessage({ type: "cookieEcho", cookie: this.#cookie }), {
@@ -709,32 +814,39 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
         });
       } catch (e) {
         log.warning(`Session ${this.id}: cannot send Cookie Echo: ${(e as Error).message}`);
+        cookieEchoFailed = true;
       }
     }
     log.note(
       `Session ${this.id}: connected to PE $${hex(candidate.identifier)} (handle resolution ${
         (tResolved - tStart).toFixed(1)
       } ms, association ${(performance.now() - tResolved).toFixed(1)} ms)` +
-        (this.#cookie !== undefined ? " (Cookie Echo sent)" : ""),
+        (this.#cookie !== undefined && !cookieEchoFailed ? " (Cookie Echo sent)" : ""),
     );
     if (!silent) {
       this.#failovers++;
       this.#notify(this.#failoverNotification("complete"));
     }
     for (const event of early) this.handle(event);
+    if (cookieEchoFailed) this.#lost(true);
     const outbox = this.#outbox.splice(0);
     for (const m of outbox) {
       if (!this.connected) {
         this.#outbox.push(m);
         continue;
       }
-      this.#sendNow(m.data, m.options);
+      this.#sendNow(m.data, m.options, true);
     }
-    return this.connected || this.#failover !== undefined;
+    // Lost already (its end came with it, or a send failed): the caller tries again.
+    if (!this.connected) this.#lastFailure = "connect";
+    return this.connected;
   }
 
   /** @internal An event of the session's association. */
   handle(event: SctpEvent): void {
+    if (event.type === "accept") return;
+    // Late events of an association given up (it is unbound first, but be sure).
+    if (event.assocId !== this.#assocId) return;
     switch (event.type) {
       case "message": {
         if (event.ppid === Ppid.ASAP) {
@@ -764,10 +876,8 @@ export class PoolUserSession implements AsyncIterable<PoolUserSessionEvent>, Asy
         this.#lost(true);
         break;
       case "closed":
-        if (this.#assocId === event.assocId) {
-          this.#pu.unbind(event.assocId);
-          this.#assocId = undefined;
-        }
+        this.#pu.unbind(event.assocId);
+        this.#assocId = undefined;
         this.#lost(false);
         break;
       case "sendFailed":

@@ -181,6 +181,9 @@ export class Server implements AsyncDisposable {
       this.#rejected++;
       try {
         this.#options.reject?.(session);
+      } catch (error) {
+        // A throwing hook must not take the server (and the program) down.
+        this.#pe.log.error(`Session ${session.id}: reject hook failed: ${error}`);
       } finally {
         session.close();
       }

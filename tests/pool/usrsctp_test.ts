@@ -208,6 +208,50 @@ Deno.test(`PoolUserSession fails over with the cookie after a crash over usrsctp
   }
 });
 
+Deno.test(`PoolUserSession.failover() with queued messages makes one attempt over usrsctp (${transport.mode})`, async () => {
+  const port = nextPort++;
+  const registrar = await startRegistrar(port);
+  const pe1 = await startPe(port, 0xe001);
+  const pe2 = await startPe(port, 0xe002);
+  const pu = await PoolUser.create({ ...clientOptions(port), sctp: FAST_SCTP });
+  try {
+    const session = await pu.connect("EchoPool");
+    // More than the socket takes at once: the rest waits in the endpoint's queue, and the
+    // abort of the failover reports each of those as failed (synchronously).
+    const block = new Uint8Array(8192);
+    for (let i = 0; i < 1000; i++) assert.equal(session.send(block), true);
+    assert.equal(await session.failover(), true);
+    const log: PoolUserSessionEvent[] = [];
+    for (;;) {
+      const e = await session.receive({ signal: AbortSignal.timeout(5000) });
+      assert.ok(e !== undefined, "session ended");
+      if (e.type === "notification") log.push(e);
+      if (e.type === "notification" && e.notification.type === "failover") break;
+    }
+    assert.deepEqual(log.map((e) => e.type === "notification" && e.notification), [
+      { type: "failover", state: "complete", session: session.id, hasCookie: false },
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(session.failovers, 1);
+    assert.equal(session.connected, true);
+    assert.equal(pu.endpoint.associations().length, 1, "one session association");
+    session.send("after");
+    for (;;) {
+      const m = await reply(session);
+      if (m.data.length !== block.length) {
+        assert.equal(decoder.decode(m.data), "after");
+        break;
+      }
+    }
+    await session.close();
+  } finally {
+    await pu.close();
+    await pe1.close();
+    await pe2.close();
+    await registrar.close();
+  }
+});
+
 Deno.test(`PoolUserSession survives a registrar restart over usrsctp (${transport.mode})`, async () => {
   const port = nextPort++;
   let registrar = await startRegistrar(port);
