@@ -10,6 +10,7 @@ import {
   decodeMessage,
   encodeMessage,
   type PoolElementParameter,
+  type PoolHandle,
   Ppid,
 } from "../../src/codec/mod.ts";
 import type { SctpEndpoint, SctpTransport } from "../../src/transport/types.ts";
@@ -104,6 +105,32 @@ export class FakeRegistrar implements AsyncDisposable {
 
   send(assocId: number, message: AsapMessage): void {
     this.endpoint.send(assocId, encodeMessage(message), { ppid: Ppid.ASAP });
+  }
+
+  /**
+   * Sends an Endpoint Keep Alive from this registrar: for one pool element, or without
+   * `identifier` for all of the pool's on that association; `home` sets the H flag.
+   */
+  sendKeepAlive(
+    assocId: number,
+    poolHandle: PoolHandle,
+    identifier?: number,
+    home = false,
+  ): void {
+    this.send(assocId, {
+      type: "endpointKeepAlive",
+      registrarIdentifier: this.identifier,
+      poolHandle,
+      ...(identifier === undefined ? {} : { identifier }),
+      home,
+    });
+  }
+
+  /** The pool element identifiers of the Keep Alive Acks received so far, in order. */
+  ackedIdentifiers(): number[] {
+    return this.received.flatMap((r) =>
+      r.message.type === "endpointKeepAliveAck" ? [r.message.identifier] : []
+    );
   }
 
   /** Resolves with the next received message that matches (or one received already). */

@@ -21,18 +21,9 @@ import {
   type SctpSendOptions,
   type SctpTransport,
 } from "../../src/transport/types.ts";
-import { Registrar } from "../../src/registrar/mod.ts";
-import {
-  PoolElement,
-  PoolUser,
-  type PoolUserSession,
-  type PoolUserSessionEvent,
-  serve,
-  type Server,
-} from "../../src/pool/mod.ts";
+import type { PoolUser, PoolUserSession, PoolUserSessionEvent } from "../../src/pool/mod.ts";
 import { decoder, until } from "./_fake_registrar.ts";
-
-const REGISTRAR = "10.0.0.1";
+import { nextMessage, PU_HOST, startEchoPe, startPoolUser, startRegistrar } from "./_fixtures.ts";
 
 /** A memory endpoint with scriptable misbehaviour. */
 class TestEndpoint implements SctpEndpoint {
@@ -57,6 +48,16 @@ class TestEndpoint implements SctpEndpoint {
 
   constructor(onEvent: (event: SctpEvent) => void) {
     this.onEvent = onEvent;
+  }
+
+  /** Makes the next send for which `match` holds throw (once). */
+  failOnce(match: (options?: SctpSendOptions) => boolean): void {
+    let armed = true;
+    this.failSend = (_id, _data, options) => {
+      if (!armed || !match(options)) return false;
+      armed = false;
+      return true;
+    };
   }
 
   get localPort(): number {
@@ -144,55 +145,6 @@ class TestTransport implements SctpTransport {
   }
 }
 
-async function startRegistrar(net: MemoryNetwork): Promise<Registrar> {
-  return await Registrar.start(
-    {
-      identifier: 0x0e0e0e0e,
-      asap: { addresses: [REGISTRAR], port: 3863 },
-      asapAnnounce: undefined,
-      enrpAnnounce: undefined,
-      mentorDiscoveryTimeout: 50,
-      endpointKeepAliveTransmissionInterval: 300,
-      endpointKeepAliveTimeoutInterval: 300,
-    },
-    { transport: net.host([REGISTRAR]) },
-  );
-}
-
-interface RunningPe {
-  pe: PoolElement;
-  server: Server;
-  close(): Promise<void>;
-}
-
-async function startEchoPe(
-  net: MemoryNetwork,
-  address: string,
-  identifier: number,
-): Promise<RunningPe> {
-  const pe = await PoolElement.create({
-    transport: net.host([address]),
-    poolHandle: "EchoPool",
-    identifier,
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
-  const server = serve(pe, (session) => ({
-    message(data, info) {
-      session.send(data, info);
-      session.sendCookie(new Uint8Array([0, 0, 0, data.length]));
-    },
-  }));
-  return {
-    pe,
-    server,
-    async close() {
-      await pe.close();
-      await server.close();
-    },
-  };
-}
-
 interface Setup extends AsyncDisposable {
   net: MemoryNetwork;
   pu: PoolUser;
@@ -207,11 +159,7 @@ async function setup(): Promise<Setup> {
     await startEchoPe(net, "10.0.0.11", 0xe001),
     await startEchoPe(net, "10.0.0.12", 0xe002),
   ];
-  const pu = await PoolUser.create({
-    transport: new TestTransport(net.host(["10.0.0.50"])),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  const pu = await startPoolUser(net, { transport: new TestTransport(net.host([PU_HOST])) });
   return {
     net,
     pu,
@@ -222,14 +170,6 @@ async function setup(): Promise<Setup> {
       await registrar.close();
     },
   };
-}
-
-async function nextMessage(session: PoolUserSession) {
-  for (;;) {
-    const e = await session.receive({ signal: AbortSignal.timeout(3000) });
-    assert.ok(e !== undefined, "session ended");
-    if (e.type === "message") return e;
-  }
 }
 
 /** The failover notifications queued now (and within `ms`), as "state" strings. */
@@ -269,12 +209,7 @@ Deno.test("PoolUserSession.failover(): sendFailed events of the aborted associat
 Deno.test("PoolUserSession keeps failing over when the new pool element is lost while the queued messages go out", async () => {
   await using s = await setup();
   const session = await s.pu.connect("EchoPool");
-  let armed = true;
-  s.endpoint.failSend = (_id, _data, options) => {
-    if (!armed || options?.ppid === Ppid.ASAP) return false;
-    armed = false;
-    return true;
-  };
+  s.endpoint.failOnce((options) => options?.ppid !== Ppid.ASAP);
   const attempt = session.failover();
   assert.equal(session.send("queued"), true);
   assert.equal(await attempt, false, "lost while sending the queued messages");
@@ -330,12 +265,7 @@ Deno.test("PoolUserSession treats a failed Cookie Echo as a lost pool element", 
   session.send("abc");
   await nextMessage(session);
   await until(() => session.cookie !== undefined, 1000, "cookie");
-  let armed = true;
-  s.endpoint.failSend = (_id, _data, options) => {
-    if (!armed || options?.ppid !== Ppid.ASAP) return false;
-    armed = false;
-    return true;
-  };
+  s.endpoint.failOnce((options) => options?.ppid === Ppid.ASAP);
   assert.equal(await session.failover(), false);
   assert.equal(session.connected, false);
   assert.deepEqual(await notifications(session), ["complete", "necessary"]);
@@ -345,12 +275,7 @@ Deno.test("PoolUserSession treats a failed Cookie Echo as a lost pool element", 
 Deno.test("PoolUserSession queues a copy of the caller's buffer when a send fails", async () => {
   await using s = await setup();
   const session = await s.pu.connect("EchoPool");
-  let armed = true;
-  s.endpoint.failSend = (_id, _data, options) => {
-    if (!armed || options?.ppid === Ppid.ASAP) return false;
-    armed = false;
-    return true;
-  };
+  s.endpoint.failOnce((options) => options?.ppid !== Ppid.ASAP);
   const buffer = new TextEncoder().encode("original");
   assert.equal(session.send(buffer), true);
   buffer.fill(0x78);

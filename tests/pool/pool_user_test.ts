@@ -1,96 +1,28 @@
 import assert from "node:assert/strict";
 import { ErrorCause } from "../../src/codec/mod.ts";
-import {
-  MemoryNetwork,
-  type MemoryTransport,
-} from "../../src/transport/memory/memory_transport.ts";
-import { Registrar } from "../../src/registrar/mod.ts";
+import { MemoryNetwork } from "../../src/transport/memory/memory_transport.ts";
 import {
   echoService,
   PoolElement,
-  PoolUser,
-  type PoolUserSession,
   type PoolUserSessionEvent,
   RSerPoolError,
   serve,
-  type Server,
 } from "../../src/pool/mod.ts";
 import { decoder, until } from "./_fake_registrar.ts";
-
-const REGISTRAR = "10.0.0.1";
-
-async function startRegistrar(net: MemoryNetwork, host?: MemoryTransport): Promise<Registrar> {
-  return await Registrar.start(
-    {
-      identifier: 0x0e0e0e0e,
-      asap: { addresses: [REGISTRAR], port: 3863 },
-      asapAnnounce: undefined,
-      enrpAnnounce: undefined,
-      mentorDiscoveryTimeout: 50,
-      endpointKeepAliveTransmissionInterval: 300,
-      endpointKeepAliveTimeoutInterval: 300,
-    },
-    { transport: host ?? net.host([REGISTRAR]) },
-  );
-}
-
-interface RunningPe {
-  host: MemoryTransport;
-  pe: PoolElement;
-  server: Server;
-  close(): Promise<void>;
-}
-
-async function startEchoPe(
-  net: MemoryNetwork,
-  address: string,
-  identifier: number,
-): Promise<RunningPe> {
-  const host = net.host([address]);
-  const pe = await PoolElement.create({
-    transport: host,
-    poolHandle: "EchoPool",
-    identifier,
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
-  const server = serve(pe, (session) => ({
-    message(data, info) {
-      session.send(data, info);
-      // Cookie = the session's message count so far (4 bytes).
-      const cookie = new Uint8Array([0, 0, 0, data.length]);
-      session.sendCookie(cookie);
-    },
-  }));
-  return {
-    host,
-    pe,
-    server,
-    async close() {
-      await pe.close();
-      await server.close();
-    },
-  };
-}
-
-async function nextMessage(session: PoolUserSession, log?: PoolUserSessionEvent[]) {
-  for (;;) {
-    const e = await session.receive({ signal: AbortSignal.timeout(3000) });
-    assert.ok(e !== undefined, "session ended");
-    log?.push(e);
-    if (e.type === "message") return e;
-  }
-}
+import {
+  nextMessage,
+  REGISTRAR,
+  registrarOptions,
+  startEchoPe,
+  startPoolUser,
+  startRegistrar,
+} from "./_fixtures.ts";
 
 Deno.test("PoolUser.connect() reaches a pool element; messages carry PPID, stream and PE id", async () => {
   const net = new MemoryNetwork();
   await using registrar = await startRegistrar(net);
   const pe = await startEchoPe(net, "10.0.0.11", 0xe001);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   const session = await pu.connect("EchoPool");
   assert.equal(session.connected, true);
   assert.equal(session.poolElementIdentifier, 0xe001);
@@ -108,11 +40,7 @@ Deno.test("PoolUser.connect() reaches a pool element; messages carry PPID, strea
 Deno.test("PoolUser.connect() throws 0x9 for an empty pool unless throwIfUnreachable is false", async () => {
   const net = new MemoryNetwork();
   await using _registrar = await startRegistrar(net);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   await assert.rejects(
     () => pu.connect("EchoPool", { retryDelay: 10 }),
     (e) => e instanceof RSerPoolError && e.code === ErrorCause.UnknownPoolHandle,
@@ -135,11 +63,7 @@ Deno.test("PoolUserSession fails over when its pool element crashes and hands ov
   const net = new MemoryNetwork();
   await using _registrar = await startRegistrar(net);
   const pe1 = await startEchoPe(net, "10.0.0.11", 0xe001);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   const session = await pu.connect("EchoPool");
   assert.equal(session.poolElementIdentifier, 0xe001);
   const pe2 = await startEchoPe(net, "10.0.0.12", 0xe002);
@@ -188,11 +112,7 @@ Deno.test("PoolUserSession reports failover necessary and complete in order", as
   const net = new MemoryNetwork();
   await using _registrar = await startRegistrar(net);
   const pe1 = await startEchoPe(net, "10.0.0.11", 0xe001);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   const session = await pu.connect("EchoPool");
   const pe2 = await startEchoPe(net, "10.0.0.12", 0xe002);
   // Graceful stop of PE 1: deregisters, shuts the session down.
@@ -217,11 +137,7 @@ Deno.test("PoolUserSession.failover() switches on demand and can report the old 
   await using registrar = await startRegistrar(net);
   const pe1 = await startEchoPe(net, "10.0.0.11", 0xe001);
   const pe2 = await startEchoPe(net, "10.0.0.12", 0xe002);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   const session = await pu.connect("EchoPool", { autoFailover: false });
   const first = session.poolElementIdentifier;
   assert.equal(await session.failover({ reportUnreachable: true }), true);
@@ -251,12 +167,7 @@ Deno.test("PoolUserSession keeps working across a registrar restart", async () =
   const regHost = net.host([REGISTRAR]);
   let registrar = await startRegistrar(net, regHost);
   const pe1 = await startEchoPe(net, "10.0.0.11", 0xe001);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-    connectTimeout: 2000,
-  });
+  await using pu = await startPoolUser(net, { connectTimeout: 2000 });
   const session = await pu.connect("EchoPool");
   await registrar.close();
   session.send("during");
@@ -285,8 +196,7 @@ Deno.test("echoService and serve() echo through a pool element to a pool user", 
   await using pe = await PoolElement.create({
     transport: host,
     poolHandle: "EchoPool",
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
+    ...registrarOptions,
   });
   const lines: string[] = [];
   const instance = await echoService.create({
@@ -296,11 +206,7 @@ Deno.test("echoService and serve() echo through a pool element to a pool user", 
     identifier: pe.identifier,
   });
   await using _server = serve(pe, instance.handler, instance.serveOptions);
-  await using pu = await PoolUser.create({
-    transport: net.host(["10.0.0.50"]),
-    registrars: [`${REGISTRAR}:3863`],
-    announce: "off",
-  });
+  await using pu = await startPoolUser(net);
   await using session = await pu.connect("EchoPool");
   session.send("ping\n");
   assert.equal(decoder.decode((await nextMessage(session)).data), "ping\n");

@@ -7,35 +7,28 @@ import {
   findService,
   formatNotification,
   parsePolicySpec,
-  PoolElement,
-  PoolUser,
   type PoolUserSession,
   registerService,
   serve,
   serviceFlags,
 } from "../../src/pool/mod.ts";
-import { FakeRegistrar, until } from "./_fake_registrar.ts";
+import { until } from "./_fake_registrar.ts";
+import { poolElementFixture, startPoolUser } from "./_fixtures.ts";
 import { silentLogger } from "../../src/common/mod.ts";
 
-const registrarOptions = { registrars: ["10.0.0.1:3863"], announce: "off" };
-
 async function setup(net: MemoryNetwork, policy?: Parameters<typeof parsePolicySpec>[0]) {
-  const reg = await FakeRegistrar.start(net.host(["10.0.0.1"]), 3863);
-  const pe = await PoolElement.create({
-    transport: net.host(["10.0.0.5"]),
-    poolHandle: "TestPool",
-    policy: policy ? parsePolicySpec(policy) : undefined,
-    ...registrarOptions,
+  const f = await poolElementFixture({
+    net,
+    pe: { poolHandle: "TestPool", policy: policy ? parsePolicySpec(policy) : undefined },
   });
-  const pu = await PoolUser.create({ transport: net.host(["10.0.0.50"]), ...registrarOptions });
+  const pu = await startPoolUser(net);
   return {
-    reg,
-    pe,
+    reg: f.reg,
+    pe: f.pe,
     pu,
     async [Symbol.asyncDispose]() {
       await pu.close();
-      await pe.close();
-      await reg.close();
+      await f[Symbol.asyncDispose]();
     },
   };
 }
