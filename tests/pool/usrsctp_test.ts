@@ -264,9 +264,10 @@ Deno.test(`PoolUserSession survives a registrar restart over usrsctp (${transpor
     session.send("while no registrar");
     assert.equal(decoder.decode((await reply(session)).data), "while no registrar");
     registrar = await startRegistrar(port);
-    // Both PEs find the restarted registrar and register again without waiting for their
-    // re-registration interval.
-    await until(() => registrar.handlespace.size === 2, 6000, "re-registrations");
+    // Both PEs find the restarted registrar and register again. An INIT sent while no
+    // registrar listened is dropped (raw mode: no ABORT) and retransmitted after usrsctp's
+    // initial RTO (3 s, then 6 s), or a new hunt round starts after connectTimeout (5 s).
+    await until(() => registrar.handlespace.size === 2, 15000, "re-registrations");
     const serving = session.poolElementIdentifier === 0xe001 ? pe1 : pe2;
     await serving.close({ crash: true });
     const n = await session.receive({ signal: AbortSignal.timeout(5000) });
