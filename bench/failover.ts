@@ -5,7 +5,7 @@
  * same (default) timers. The terminal gets a line every `--every` ms.
  *
  * ```sh
- * scripts/uml/run.sh -- .tools/bin/deno run -A bench/failover_bench.ts --rounds=15 --every=50 \
+ * scripts/uml/run.sh -- .tools/bin/deno run -A bench/failover.ts --rounds=15 --every=50 \
  *   --stacks=rsplib,ours
  * ```
  *
@@ -302,7 +302,7 @@ function stats(values: number[]) {
 
 const settings = parse(Deno.args);
 if (Deno.env.get("RSERPOOL_UML_GUEST") !== "1") {
-  console.error("bench/failover_bench.ts: run it in the guest: scripts/uml/run.sh -- ...");
+  console.error("bench/failover.ts: run it in the guest: scripts/uml/run.sh -- ...");
 }
 // All stacks run side by side; rounds alternate between them, so that they share the
 // (noisy) conditions of the guest.
