@@ -218,7 +218,6 @@ export class AsapClient implements AsyncDisposable {
   #announce?: AnnounceListener;
   #registrar?: RegistrarStatus;
   #hunt?: Promise<RegistrarStatus>;
-  #huntAssocs = new Set<number>();
   #pending?: PendingResponse;
   /** Responses still owed for requests aborted by their signal, oldest first. */
   #stale: ExpectedResponse[] = [];
@@ -723,7 +722,6 @@ export class AsapClient implements AsyncDisposable {
         this.#log.verbose(2, `Trying registrar at ${formatEndpointAddresses(c)}`);
         this.#endpoint.connect(c.addresses, c.port, { timeout }).then((assocId) => {
           if (winner !== undefined || this.#closed) {
-            this.#huntAssocs.delete(assocId);
             try {
               this.#endpoint.shutdown(assocId);
             } catch {
@@ -731,7 +729,6 @@ export class AsapClient implements AsyncDisposable {
             }
             return;
           }
-          this.#huntAssocs.delete(assocId);
           const identifier = c.identifier || this.#table.identifierOf(c.addresses, c.port);
           winner = { identifier, assocId, connectedAt: Date.now() };
           this.#adopt(winner, `${formatEndpointAddresses(c)}`);
@@ -814,7 +811,6 @@ export class AsapClient implements AsyncDisposable {
       case "closed":
       case "shutdown":
       case "restart":
-        this.#huntAssocs.delete(event.assocId);
         if (this.#registrar?.assocId === event.assocId) {
           this.#log.action(`Registrar association ${event.type}`);
           this.#disconnect(event.type !== "lost" && event.type !== "closed");
